@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Runs every check of the project: formatting, lints, proto lint, the unit and integration
+# tests on SQLite and PostgreSQL with RabbitMQ, the GitLab simulator's fidelity checks and
+# schemathesis against the running product. Starts the local services it needs and installs
+# missing packages. Usage: tools/test-all.sh
+set -Eeuo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export MM_VENV="${MM_VENV:-$ROOT/target/venv}"
+export MM_TEST_DATABASE_URL="${MM_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+export MM_TEST_AMQP_URL="${MM_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+LOG_DIR="$ROOT/target/test-logs"
+mkdir -p "$LOG_DIR"
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
+
+have_port() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq >/dev/null || die "apt-get update failed"; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
+}
+
+ensure_tools() {
+  step "Checking tools"
+  command -v git >/dev/null || apt_install git
+  command -v python3 >/dev/null || apt_install python3 python3-venv
+  command -v npm >/dev/null || apt_install nodejs npm
+  command -v pg_isready >/dev/null || apt_install postgresql-client
+  cargo --version
+}
+
+ensure_postgres() {
+  step "PostgreSQL on 127.0.0.1:5432"
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    if ! ls /etc/postgresql >/dev/null 2>&1; then apt_install postgresql; fi
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+  pg_isready -h 127.0.0.1 -p 5432 || die "PostgreSQL is required on 127.0.0.1:5432 and could not be started"
+  psql "$MM_TEST_DATABASE_URL" -Atc 'select 1' >/dev/null || die "cannot connect to $MM_TEST_DATABASE_URL (trust auth for user postgres is expected)"
+}
+
+ensure_rabbitmq() {
+  step "RabbitMQ on 127.0.0.1:5672"
+  if ! have_port 5672; then
+    command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+    rabbitmq-server -detached || true
+    for _ in $(seq 1 90); do have_port 5672 && break; sleep 1; done
+  fi
+  have_port 5672 || die "RabbitMQ is required on 127.0.0.1:5672 and could not be started"
+  # The port opens before the broker accepts logins; wait until it answers.
+  if command -v rabbitmqctl >/dev/null; then
+    timeout 120 rabbitmqctl await_startup >/dev/null 2>&1 || true
+  fi
+}
+
+ensure_python() {
+  step "Python tools in $MM_VENV"
+  if [ ! -x "$MM_VENV/bin/python" ]; then
+    python3 -m venv "$MM_VENV" || { apt_install python3-venv; python3 -m venv "$MM_VENV"; }
+  fi
+  local reqs=()
+  for f in tools/gitlab-sim/fidelity/requirements.txt gateway/schemathesis/requirements.txt; do
+    [ -f "$f" ] && reqs+=(-r "$f")
+  done
+  if [ "${#reqs[@]}" -gt 0 ]; then
+    "$MM_VENV/bin/pip" install -q --disable-pip-version-check "${reqs[@]}" || die "pip install failed"
+  fi
+}
+
+ensure_buf() {
+  step "buf (npm @bufbuild/buf)"
+  if [ ! -x target/npm/node_modules/.bin/buf ]; then
+    npm install --silent --no-audit --no-fund --prefix target/npm @bufbuild/buf@1 >/dev/null || die "npm install @bufbuild/buf failed"
+  fi
+}
+
+lint() {
+  step "cargo fmt --check"
+  cargo fmt --all -- --check || die "code is not formatted (run cargo fmt --all)"
+  step "buf lint"
+  (cd proto && "$ROOT/target/npm/node_modules/.bin/buf" lint) || die "buf lint failed"
+  step "cargo clippy --all-targets -D warnings"
+  cargo clippy --workspace --all-targets --locked -- -D warnings || die "clippy found problems"
+}
+
+unit_and_integration_tests() {
+  step "Unit and integration tests (SQLite, PostgreSQL, RabbitMQ, GitLab simulator)"
+  if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast --final-status-level fail || die "tests failed"
+  else
+    cargo test --workspace --locked --no-fail-fast || die "tests failed"
+  fi
+}
+
+simulator_fidelity() {
+  step "GitLab simulator fidelity (python-gitlab)"
+  [ -f tools/gitlab-sim/fidelity/run.sh ] || die "tools/gitlab-sim/fidelity/run.sh is missing"
+  GITLAB_SIM_BIN="$ROOT/target/debug/gitlab-sim" bash tools/gitlab-sim/fidelity/run.sh || die "python-gitlab scenario failed"
+}
+
+schemathesis_against_product() {
+  step "schemathesis against the running product"
+  [ -f gateway/schemathesis/run.sh ] || die "gateway/schemathesis/run.sh is missing"
+  local data_dir http_port grpc_port pid password
+  data_dir="$(mktemp -d)"
+  http_port=18080; grpc_port=18051
+  password="schemathesis-$RANDOM-$RANDOM"
+  MM_DATA_DIR="$data_dir" MM_HTTP_ADDR="127.0.0.1:$http_port" MM_GRPC_ADDR="127.0.0.1:$grpc_port" \
+    MM_ADMIN_PASSWORD="$password" MM_LOG_FORMAT=json \
+    target/debug/mirror-maestro up >"$LOG_DIR/product.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 60); do
+    curl -fsS "http://127.0.0.1:$http_port/api/health/quick" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || { cat "$LOG_DIR/product.log"; die "the product exited during start-up"; }
+    sleep 1
+  done
+  local status=0
+  MM_SCHEMATHESIS_AUTH="Basic $(printf 'admin:%s' "$password" | base64 -w0)" \
+    bash gateway/schemathesis/run.sh "http://127.0.0.1:$http_port" || status=$?
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if grep -q "$password" "$LOG_DIR/product.log"; then die "the admin password appeared in the product log"; fi
+  rm -rf "$data_dir"
+  [ "$status" = 0 ] || die "schemathesis found problems"
+}
+
+main() {
+  local started=$SECONDS
+  ensure_tools
+  ensure_postgres
+  ensure_rabbitmq
+  ensure_python
+  ensure_buf
+  lint
+  step "Building the workspace"
+  cargo build --workspace --all-targets --locked || die "build failed"
+  unit_and_integration_tests
+  simulator_fidelity
+  schemathesis_against_product
+  printf '\nAll checks passed in %ss\n' "$((SECONDS - started))"
+}
+
+main "$@"
