@@ -1,0 +1,226 @@
+/** Pairs of instances: create, list, edit in place and delete. */
+import { Fragment } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { describeError } from '../api';
+import type { Instance, Pair, PairInput, PairWritten } from '../api/types';
+import { useData } from '../app/data';
+import { useFocusParam } from '../app/focus';
+import { PageHeader } from '../app/PageHeader';
+import { href } from '../app/router';
+import { ConfirmDialog } from '../ui/Dialog';
+import { EmptyState, LoadError } from '../ui/EmptyState';
+import { useToast } from '../ui/toast';
+import { plural } from '../util/format';
+import { createPair, deletePair, updatePair } from './api';
+import { PairForm } from './PairForm';
+
+export function DirectionBadge({ direction }: { direction: Pair['mirror_direction'] }) {
+  return <span class={`badge badge-${direction}`}>{direction === 'push' ? 'Push →' : '← Pull'}</span>;
+}
+
+function settingsSummary(pair: Pair): string[] {
+  const parts: string[] = [];
+  if (pair.mirror_overwrite_diverged) parts.push('overwrite diverged');
+  if (pair.only_mirror_protected_branches) parts.push('protected only');
+  if (pair.mirror_direction === 'pull' && pair.mirror_trigger_builds) parts.push('trigger pipelines');
+  if (pair.mirror_branch_regex) parts.push(`branches /${pair.mirror_branch_regex}/`);
+  return parts.length ? parts : ['defaults'];
+}
+
+function instanceName(instances: Instance[], id: number): string {
+  return instances.find((i) => i.id === id)?.name ?? `#${id}`;
+}
+
+export function PairsPage({ params }: { params: URLSearchParams }) {
+  const { instances, pairs, reloadPairs, reloadInstances } = useData();
+  const notify = useToast();
+  const [search, setSearch] = useState('');
+  const [editing, setEditing] = useState<number | null>(null);
+  const [deleting, setDeleting] = useState<Pair | null>(null);
+  const [deleteBusy, setDeleteBusy] = useState(false);
+  const focusId = useFocusParam(params, 'pair');
+
+  useEffect(() => {
+    if (params.get('new')) document.getElementById('pair-create-name')?.focus();
+  }, [params]);
+
+  const rows = useMemo(() => {
+    const t = search.trim().toLowerCase();
+    if (!t) return pairs.items;
+    return pairs.items.filter((p) =>
+      [p.name, p.description, instanceName(instances.items, p.source_instance_id), instanceName(instances.items, p.target_instance_id)].some((s) => s.toLowerCase().includes(t)),
+    );
+  }, [pairs.items, instances.items, search]);
+
+  const reportWarnings = (written: PairWritten) => {
+    for (const warning of written.warnings ?? []) notify('warning', warning);
+  };
+
+  const create = async (input: PairInput) => {
+    const created = await createPair(input);
+    notify('success', `Pair “${created.name}” created.`);
+    reportWarnings(created);
+    await Promise.all([reloadPairs(), reloadInstances()]);
+  };
+
+  const save = (pair: Pair) => async (_input: PairInput, changes: Partial<PairInput>) => {
+    if (Object.keys(changes).length === 0) {
+      setEditing(null);
+      notify('info', 'Nothing changed.');
+      return;
+    }
+    const updated = await updatePair(pair.id, changes);
+    setEditing(null);
+    notify('success', `Pair “${updated.name}” saved.`);
+    reportWarnings(updated);
+    await Promise.all([reloadPairs(), reloadInstances()]);
+    document.getElementById(`pair-edit-${pair.id}`)?.focus();
+  };
+
+  const remove = async () => {
+    if (!deleting) return;
+    setDeleteBusy(true);
+    try {
+      const result = await deletePair(deleting.id);
+      const warnings = result?.warnings ?? [];
+      notify('success', `Pair “${deleting.name}” deleted.${warnings.length ? ` Warnings: ${warnings.join('; ')}` : ''}`);
+      setDeleting(null);
+      await Promise.all([reloadPairs(), reloadInstances()]);
+    } catch (error) {
+      notify('error', describeError(error));
+    } finally {
+      setDeleteBusy(false);
+    }
+  };
+
+  const enoughInstances = instances.items.length >= 2;
+
+  return (
+    <>
+      <PageHeader title="Instance pairs" description="A pair connects a source and a target instance and holds the default settings of its mirrors." />
+
+      <section class="card" aria-labelledby="pair-create-heading">
+        <h2 id="pair-create-heading" class="card-title">
+          Create pair
+        </h2>
+        {instances.loaded && !enoughInstances ? (
+          <p class="notice">
+            A pair needs two instances. <a href={href('/instances', { new: 1 })}>Add an instance</a> first.
+          </p>
+        ) : null}
+        <PairForm idPrefix="pair-create" instances={instances.items} onSubmit={create} />
+      </section>
+
+      <section class="card" aria-labelledby="pair-list-heading">
+        <div class="card-header">
+          <h2 id="pair-list-heading" class="card-title">
+            Pairs <span class="count">{pairs.loaded ? pairs.items.length : ''}</span>
+          </h2>
+          <div class="search">
+            <label for="pair-search" class="visually-hidden">
+              Filter pairs
+            </label>
+            <input id="pair-search" type="search" placeholder="Filter by name or instance" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+          </div>
+        </div>
+        {pairs.error ? (
+          <LoadError message={pairs.error} onRetry={() => void reloadPairs()} />
+        ) : !pairs.loaded ? (
+          <p class="muted" aria-busy="true">
+            Loading pairs…
+          </p>
+        ) : pairs.items.length === 0 ? (
+          <EmptyState title="No pairs yet" icon="pairs">
+            <p>Create a pair to say which instance mirrors to which, and how.</p>
+          </EmptyState>
+        ) : rows.length === 0 ? (
+          <p class="muted">No pair matches “{search}”.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="table responsive-table" data-testid="pairs-table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Source → Target</th>
+                  <th scope="col">Direction</th>
+                  <th scope="col">Default settings</th>
+                  <th scope="col">Mirrors</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((pair) => (
+                  <Fragment key={pair.id}>
+                    <tr id={`pair-row-${pair.id}`} class={focusId === pair.id ? 'row-highlight' : ''} data-testid="pair-row">
+                      <th scope="row" data-label="Name">
+                        {pair.name}
+                        {pair.description ? <div class="muted small">{pair.description}</div> : null}
+                      </th>
+                      <td data-label="Source → Target">
+                        {instanceName(instances.items, pair.source_instance_id)} <span aria-label="to">→</span> {instanceName(instances.items, pair.target_instance_id)}
+                      </td>
+                      <td data-label="Direction">
+                        <DirectionBadge direction={pair.mirror_direction} />
+                      </td>
+                      <td data-label="Default settings" class="small">
+                        {settingsSummary(pair).join(' · ')}
+                      </td>
+                      <td data-label="Mirrors">{pair.mirror_count}</td>
+                      <td data-label="Actions" class="cell-actions">
+                        <div class="row-actions">
+                          <button
+                            type="button"
+                            class="button button-small"
+                            id={`pair-edit-${pair.id}`}
+                            aria-expanded={editing === pair.id}
+                            aria-controls={`pair-editor-${pair.id}`}
+                            onClick={() => setEditing(editing === pair.id ? null : pair.id)}
+                          >
+                            Edit<span class="visually-hidden"> {pair.name}</span>
+                          </button>
+                          <button type="button" class="button button-small button-danger-outline" onClick={() => setDeleting(pair)}>
+                            Delete<span class="visually-hidden"> {pair.name}</span>
+                          </button>
+                        </div>
+                      </td>
+                    </tr>
+                    {editing === pair.id ? (
+                      <tr class="editor-row" id={`pair-editor-${pair.id}`}>
+                        <td colSpan={6}>
+                          <h3 class="editor-title">Edit {pair.name}</h3>
+                          <PairForm idPrefix={`pair-${pair.id}`} pair={pair} instances={instances.items} onSubmit={save(pair)} onCancel={() => setEditing(null)} />
+                        </td>
+                      </tr>
+                    ) : null}
+                  </Fragment>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <ConfirmDialog
+        open={deleting !== null}
+        title={deleting ? `Delete pair “${deleting.name}”?` : 'Delete pair'}
+        confirmLabel={deleting?.mirror_count ? `Delete pair and ${plural(deleting.mirror_count, 'mirror')}` : 'Delete pair'}
+        danger
+        busy={deleteBusy}
+        onConfirm={() => void remove()}
+        onCancel={() => setDeleting(null)}
+      >
+        {deleting?.mirror_count ? (
+          <div class="warning-box" data-testid="cascade-warning">
+            <p>
+              <strong>This also deletes its {plural(deleting.mirror_count, 'mirror')}</strong>, including their configuration on GitLab. This cannot be undone.
+            </p>
+          </div>
+        ) : (
+          <p>The pair has no mirrors. This cannot be undone.</p>
+        )}
+      </ConfirmDialog>
+    </>
+  );
+}
