@@ -1,14 +1,33 @@
 //! The embedded default: API, gateway and worker in one process, sharing one database.
 
+use std::net::SocketAddr;
+
 use anyhow::Context as _;
 use mm_config::Settings;
-use tokio::{net::TcpListener, sync::watch};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 /// Runs every service until Ctrl-C or SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-        format!("MM_DATA_DIR: cannot create {}", settings.data_dir.display())
-    })?;
+    let product = start(settings).await?;
+    product.print_banner();
+    product.wait().await
+}
+
+/// The running services of the embedded product.
+pub struct RunningProduct {
+    settings: Settings,
+    http_addr: SocketAddr,
+    grpc_addr: SocketAddr,
+    generated_admin: Option<mm_api::GeneratedAdmin>,
+    stop: watch::Sender<bool>,
+    api: JoinHandle<anyhow::Result<()>>,
+    gateway: JoinHandle<anyhow::Result<()>>,
+}
+
+/// Migrates the database, prepares keys and the admin account, and starts every service.
+pub async fn start(settings: Settings) -> anyhow::Result<RunningProduct> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("MM_DATA_DIR: cannot create {}", settings.data_dir.display()))?;
     let (context, generated_admin) = mm_api::prepare(&settings, true).await?;
 
     let grpc_listener = TcpListener::bind(settings.grpc_addr)
@@ -24,51 +43,99 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let mut gateway_settings = settings.clone();
     gateway_settings.api_url = format!("http://{grpc_addr}");
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let api = tokio::spawn(mm_api::serve(context, grpc_listener, stopped(stop_rx.clone())));
+    let (stop, stop_rx) = watch::channel(false);
+    let api = tokio::spawn(mm_api::serve(
+        context,
+        grpc_listener,
+        stopped(stop_rx.clone()),
+    ));
     let gateway = tokio::spawn({
-        let stop = stopped(stop_rx.clone());
+        let stop = stopped(stop_rx);
         async move { mm_gateway::serve(&gateway_settings, http_listener, stop).await }
     });
-
-    print_banner(&settings, http_addr, grpc_addr, generated_admin.as_ref());
-
-    shutdown_signal().await;
-    tracing::info!("shutting down");
-    let _ = stop_tx.send(true);
-    api.await.context("API task panicked")??;
-    gateway.await.context("gateway task panicked")??;
-    Ok(())
+    Ok(RunningProduct {
+        settings,
+        http_addr,
+        grpc_addr,
+        generated_admin,
+        stop,
+        api,
+        gateway,
+    })
 }
 
-fn print_banner(
-    settings: &Settings,
-    http_addr: std::net::SocketAddr,
-    grpc_addr: std::net::SocketAddr,
-    generated_admin: Option<&mm_api::GeneratedAdmin>,
-) {
-    println!();
-    println!("  Mirror Maestro is running");
-    println!("    Web console & REST API  http://{http_addr}/");
-    println!("    API documentation       http://{http_addr}/api/docs");
-    println!("    gRPC API                {grpc_addr}");
-    println!("    Data directory          {}", settings.data_dir.display());
-    match generated_admin {
-        Some(admin) => {
-            println!("    Admin user              {}", admin.username);
-            println!("    Admin password          {}   (generated; shown only this once)", admin.password);
-        }
-        None if settings.admin_password.is_some() => {
-            println!("    Admin user              {} (password from MM_ADMIN_PASSWORD)", settings.admin_username);
-        }
-        None => {
-            println!(
-                "    Admin user              {} (password was printed at first start)",
-                settings.admin_username
-            );
+impl RunningProduct {
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc_addr)
+    }
+
+    pub fn admin_username(&self) -> String {
+        self.settings.admin_username.clone()
+    }
+
+    /// The admin password when this process knows it (generated now or configured).
+    pub fn admin_password(&self) -> Option<String> {
+        match (&self.generated_admin, &self.settings.admin_password) {
+            (Some(admin), _) => Some(admin.password.clone()),
+            (None, Some(password)) => Some(password.expose().to_owned()),
+            (None, None) => None,
         }
     }
-    println!();
+
+    /// Prints where the product listens and how to log in.
+    pub fn print_banner(&self) {
+        let http_addr = self.http_addr;
+        println!();
+        println!("  Mirror Maestro is running");
+        println!("    Web console & REST API  http://{http_addr}/");
+        println!("    API documentation       http://{http_addr}/api/docs");
+        println!("    gRPC API                {}", self.grpc_addr);
+        println!(
+            "    Data directory          {}",
+            self.settings.data_dir.display()
+        );
+        println!(
+            "    Admin user              {}",
+            self.settings.admin_username
+        );
+        match (&self.generated_admin, &self.settings.admin_password) {
+            (Some(admin), _) => println!(
+                "    Admin password          {}   (generated; shown only this once)",
+                admin.password
+            ),
+            (None, Some(_)) => println!("    Admin password          from MM_ADMIN_PASSWORD"),
+            (None, None) => println!("    Admin password          printed at first start"),
+        }
+        println!(
+            "    Try it                  curl -u {}:<password> http://{http_addr}/api/instances",
+            self.settings.admin_username
+        );
+        println!();
+    }
+
+    /// Waits for Ctrl-C or SIGTERM (or a service failing), then stops every service.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let RunningProduct {
+            stop,
+            mut api,
+            mut gateway,
+            ..
+        } = self;
+        let early_exit = tokio::select! {
+            () = shutdown_signal() => None,
+            result = &mut api => Some(("API", result)),
+            result = &mut gateway => Some(("gateway", result)),
+        };
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+        if let Some((service, result)) = early_exit {
+            result.with_context(|| format!("{service} task panicked"))??;
+            anyhow::bail!("the {service} stopped unexpectedly");
+        }
+        api.await.context("API task panicked")??;
+        gateway.await.context("gateway task panicked")??;
+        Ok(())
+    }
 }
 
 async fn stopped(mut stop: watch::Receiver<bool>) {

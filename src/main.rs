@@ -1,6 +1,7 @@
 //! `mirror-maestro`: the whole product in one process (API, REST gateway and web UI, worker)
 //! on SQLite with an in-process job bus, plus the operator commands around it.
 
+mod demo;
 mod embedded;
 
 use std::process::ExitCode;
@@ -9,7 +10,11 @@ use clap::{Parser, Subcommand};
 use mm_config::{CliOverrides, Mode, Settings};
 
 #[derive(Parser)]
-#[command(name = "mirror-maestro", version, about = "Orchestrates GitLab repository mirrors")]
+#[command(
+    name = "mirror-maestro",
+    version,
+    about = "Orchestrates GitLab repository mirrors"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -23,6 +28,8 @@ enum Command {
     Up,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Run the product with two simulated GitLab instances, registered and paired.
+    Demo,
 }
 
 fn main() -> ExitCode {
@@ -48,9 +55,11 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        let _telemetry = mm_telemetry::init("mirror-maestro", settings.log_format, &settings.log_level)?;
+        let _telemetry =
+            mm_telemetry::init("mirror-maestro", settings.log_format, &settings.log_level)?;
         match cli.command.unwrap_or(Command::Up) {
             Command::Up => embedded::run(settings).await,
+            Command::Demo => demo::run(settings).await,
             Command::Migrate => {
                 mm_api::migrate(&settings).await?;
                 println!("migrations applied");

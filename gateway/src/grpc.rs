@@ -82,6 +82,15 @@ impl Forward {
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         self.apply(request.metadata_mut());
+        // When traces are exported, the API's spans become children of the gateway's span
+        // (which itself continues the client's trace); otherwise the client's context passes.
+        let mut traced = http::HeaderMap::new();
+        mm_telemetry::inject_current_context(&mut traced);
+        for key in ["traceparent", "tracestate"] {
+            if let Some(value) = traced.get(key).and_then(ascii) {
+                request.metadata_mut().insert(key, value);
+            }
+        }
         request
     }
 

@@ -117,6 +117,7 @@ pub fn app(state: GatewayState) -> Router {
 fn with_middleware(router: Router, state: &GatewayState) -> Router {
     let http = state.http_settings();
     let router = router
+        .layer(mm_telemetry::MetricsLayer::new("gateway"))
         .layer(RequestBodyLimitLayer::new(http.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
@@ -135,7 +136,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = app(state(settings)?);
+    let state = state(settings)?;
+    let fallback = fallback_router(&state);
+    let app = router(state)
+        .merge(mm_telemetry::metrics_router())
+        .merge(fallback);
     serve_app(app, listener, shutdown).await
 }
 

@@ -3,8 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mm_config::{CliOverrides, LogFormat, Mode, Settings};
-use tracing_subscriber::EnvFilter;
+use mm_config::{CliOverrides, Mode, Settings};
 
 /// REST/JSON gateway and web UI of Mirror Maestro, in front of the gRPC API service.
 #[derive(Debug, Parser)]
@@ -25,7 +24,6 @@ fn main() -> ExitCode {
     };
     // One rustls provider for the whole process (TLS to the API service, if https).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    init_tracing(&settings);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -48,6 +46,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(settings: Settings) -> anyhow::Result<()> {
+    let _telemetry = mm_telemetry::init("mm-gateway", settings.log_format, &settings.log_level)?;
     let listener = tokio::net::TcpListener::bind(settings.http_addr)
         .await
         .map_err(|e| {
@@ -55,15 +54,6 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         })?;
     tracing::info!(api_url = %settings.api_url, "forwarding to the API service");
     mm_gateway::serve(&settings, listener, shutdown_signal()).await
-}
-
-fn init_tracing(settings: &Settings) {
-    let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match settings.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Pretty => builder.init(),
-    }
 }
 
 async fn shutdown_signal() {

@@ -17,9 +17,15 @@ use crate::errors::GatewayError;
 /// Request id header, accepted from clients and returned on every response.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Content-Security-Policy of every response. No CDN: Swagger UI and the web UI are served
-/// from the gateway itself. Inline styles are allowed because Swagger UI sets some.
+/// Content-Security-Policy of every response except Swagger UI. No CDN, no inline code: the
+/// web console and the API need nothing else.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; \
+     object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Content-Security-Policy of Swagger UI (`/api/docs`), which sets inline styles and uses
+/// `data:` images.
+pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
      font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
      frame-ancestors 'none'";
@@ -86,11 +92,12 @@ pub async fn edge(mut request: Request, next: Next) -> Response {
         .map(|m| m.as_str().to_owned());
 
     let span = tracing::info_span!("http_request", request_id = %request_id);
+    mm_telemetry::set_remote_parent(&span, request.headers());
     let response = REQUEST_ID
         .scope(request_id.clone(), next.run(request).instrument(span))
         .await;
     let mut response = json_errors(response, &request_id);
-    finish_headers(&mut response, &request_id, path.starts_with("/api/"));
+    finish_headers(&mut response, &request_id, &path);
 
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -130,12 +137,19 @@ fn json_errors(response: Response, request_id: &str) -> Response {
     rendered
 }
 
-fn finish_headers(response: &mut Response, request_id: &str, is_api: bool) {
+fn finish_headers(response: &mut Response, request_id: &str, path: &str) {
+    let is_api = path.starts_with("/api/");
     let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {
         headers.insert(
             HeaderName::from_static(name),
             HeaderValue::from_static(value),
+        );
+    }
+    if path == "/api/docs" || path.starts_with("/api/docs/") {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
         );
     }
     if let Ok(value) = HeaderValue::from_str(request_id) {

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use mm_config::{LogFormat, Mode, Settings};
+use mm_config::{Mode, Settings};
 use mm_worker::{Publisher, Topology, WorkerConfig};
 
 #[derive(Parser)]
@@ -42,8 +42,6 @@ fn main() -> ExitCode {
             &"MM_AMQP_URL: must be set for mm-worker, e.g. amqp://user:password@rabbitmq:5672/%2f",
         );
     }
-    init_logging(&settings);
-
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -52,6 +50,7 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        let _telemetry = mm_telemetry::init("mm-worker", settings.log_format, &settings.log_level)?;
         match cli.command.unwrap_or(Command::Run) {
             Command::Run => mm_worker::run(&settings, mm_worker::shutdown::signal()).await,
             Command::ReplayDeadLetters { limit } => replay(&settings, limit).await,
@@ -86,14 +85,4 @@ async fn replay(settings: &Settings, limit: usize) -> anyhow::Result<()> {
     );
     connection.close(200, "replay done".into()).await?;
     Ok(())
-}
-
-fn init_logging(settings: &Settings) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match settings.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Pretty => builder.try_init(),
-    };
 }

@@ -10,25 +10,20 @@
 
 use std::{sync::OnceLock, time::Duration};
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::retry::Outcome;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
-/// Installs the process-wide Prometheus recorder once and returns its handle. Returns `None`
-/// when another recorder was installed first (embedded mode: render that one instead).
+/// The process-wide Prometheus recorder shared with the other services of the process, with
+/// the worker's metrics described.
 pub fn install_recorder() -> Option<PrometheusHandle> {
     HANDLE
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
-            Ok(handle) => {
-                describe();
-                Some(handle)
-            }
-            Err(error) => {
-                tracing::debug!(%error, "a metrics recorder is already installed");
-                None
-            }
+        .get_or_init(|| {
+            let handle = mm_telemetry::metrics_handle();
+            describe();
+            Some(handle)
         })
         .clone()
 }

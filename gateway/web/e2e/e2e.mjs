@@ -2,7 +2,7 @@
 // End-to-end check of the console in Debian's Chromium via playwright-core.
 //   node e2e/e2e.mjs BASE_URL USERNAME PASSWORD
 // Env: CHROMIUM_PATH (default /usr/bin/chromium), E2E_HEADFUL=1, E2E_SCREENSHOTS=0 to skip
-// screenshots. Screenshots go to e2e/screenshots/.
+// screenshots. Screenshots go to E2E_SCREENSHOT_DIR (default: docs/screenshots/ of the repository).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,9 @@ if (!baseArg || !username || !password) {
   process.exit(2);
 }
 const BASE = baseArg.replace(/\/+$/, '') + '/';
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const SHOTS =
+  process.env.E2E_SCREENSHOT_DIR ||
+  fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 const TAKE_SHOTS = process.env.E2E_SCREENSHOTS !== '0';
 const started = Date.now();
 const suffix = String(Date.now()).slice(-7);

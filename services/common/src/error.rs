@@ -233,7 +233,8 @@ impl ApiError {
         }
         let mut details = ErrorDetails::new();
         for violation in &self.field_violations {
-            details.add_bad_request_violation(violation.field.clone(), violation.description.clone());
+            details
+                .add_bad_request_violation(violation.field.clone(), violation.description.clone());
         }
         tonic::Status::with_error_details(self.code.grpc_code(), self.message.clone(), details)
     }

@@ -216,7 +216,12 @@ impl Settings {
         let env_pairs: Vec<(String, String)> = env
             .iter()
             .filter(|(key, _)| key != "MM_CONFIG")
-            .map(|(key, value)| (key.trim_start_matches("MM_").to_ascii_lowercase(), value.clone()))
+            .map(|(key, value)| {
+                (
+                    key.trim_start_matches("MM_").to_ascii_lowercase(),
+                    value.clone(),
+                )
+            })
             .collect();
         // Empty variables count as unset, so `MM_AMQP_URL=` selects the in-process bus.
         for (key, value) in env_pairs {

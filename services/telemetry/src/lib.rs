@@ -8,4 +8,6 @@ mod propagation;
 
 pub use logging::{TelemetryGuard, init};
 pub use metrics_http::{MetricsLayer, metrics_handle, metrics_router, record_request};
-pub use propagation::{extract_parent_context, inject_current_context};
+pub use propagation::{
+    extract_parent_context, inject_current_context, set_remote_parent, trace_request,
+};

@@ -28,13 +28,16 @@ pub fn init(service_name: &str, format: LogFormat, level: &str) -> anyhow::Resul
     global::set_text_map_propagator(TraceContextPropagator::new());
 
     let filter = match std::env::var("RUST_LOG") {
-        Ok(directives) if !directives.trim().is_empty() => EnvFilter::try_new(directives)
-            .context("RUST_LOG: invalid tracing filter")?,
+        Ok(directives) if !directives.trim().is_empty() => {
+            EnvFilter::try_new(directives).context("RUST_LOG: invalid tracing filter")?
+        }
         _ => EnvFilter::try_new(level).context("MM_LOG_LEVEL: invalid tracing filter")?,
     };
 
     let provider = match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
-        Ok(endpoint) if !endpoint.trim().is_empty() => Some(otlp_provider(service_name, &endpoint)?),
+        Ok(endpoint) if !endpoint.trim().is_empty() => {
+            Some(otlp_provider(service_name, &endpoint)?)
+        }
         _ => None,
     };
     let otel_layer = provider.as_ref().map(|provider| {

@@ -56,7 +56,13 @@ pub fn metrics_router() -> Router {
 }
 
 /// Records one finished request.
-pub fn record_request(service: &'static str, route: &str, method: &str, status: &str, seconds: f64) {
+pub fn record_request(
+    service: &'static str,
+    route: &str,
+    method: &str,
+    status: &str,
+    seconds: f64,
+) {
     let labels = [
         ("service", service.to_owned()),
         ("route", route.to_owned()),
@@ -121,9 +127,11 @@ where
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/grpc"));
+        // gRPC routes are matched by service (`/pkg.Service/{*rest}`); the method path is the
+        // useful label, and unknown methods are rejected before they reach a handler.
         let route = match request.extensions().get::<MatchedPath>() {
+            _ if is_grpc => request.uri().path().to_owned(),
             Some(path) => path.as_str().to_owned(),
-            None if is_grpc => request.uri().path().to_owned(),
             None => "unmatched".to_owned(),
         };
         let service = self.service;
@@ -141,7 +149,13 @@ where
                 } else {
                     response.status().as_u16().to_string()
                 };
-                record_request(service, &route, &method, &status, started.elapsed().as_secs_f64());
+                record_request(
+                    service,
+                    &route,
+                    &method,
+                    &status,
+                    started.elapsed().as_secs_f64(),
+                );
             }
             result
         })

@@ -46,6 +46,35 @@ pub fn extract_parent_context(headers: &http::HeaderMap) -> Context {
     global::get_text_map_propagator(|propagator| propagator.extract(&HeaderExtractor(headers)))
 }
 
+/// Makes the remote context in `headers` (if any) the parent of `span`, so the spans of this
+/// service join the caller's trace.
+pub fn set_remote_parent(span: &tracing::Span, headers: &http::HeaderMap) {
+    if headers.contains_key("traceparent") {
+        // Fails only when no OpenTelemetry layer is installed: then there is nothing to join.
+        let _ = span.set_parent(extract_parent_context(headers));
+    }
+}
+
+/// Axum middleware: runs the request inside a span that continues the caller's trace.
+pub async fn trace_request(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument as _;
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
+    set_remote_parent(&span, request.headers());
+    next.run(request).instrument(span).await
+}
+
 #[cfg(test)]
 mod tests {
     use opentelemetry::trace::TraceContextExt;
@@ -59,7 +88,9 @@ mod tests {
         let mut headers = http::HeaderMap::new();
         headers.insert(
             "traceparent",
-            http::HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            http::HeaderValue::from_static(
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ),
         );
         let context = extract_parent_context(&headers);
         let span = context.span();

@@ -1,0 +1,49 @@
+//! Persistence of Mirror Maestro: one [`Storage`] interface, two backends.
+//!
+//! * [`PgStorage`]: PostgreSQL, for deployments.
+//! * [`SqliteStorage`]: SQLite in WAL mode, for single-process installs and development.
+//!
+//! [`connect`] picks the backend from the URL. Both run the same conformance suite
+//! (`tests/`), so callers can rely on identical behaviour: ordering, paging, constraint
+//! errors and timestamps.
+
+mod error;
+mod listing;
+mod model;
+mod postgres;
+mod rules;
+mod sql;
+mod sqlite;
+mod storage;
+mod time;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::sync::Arc;
+
+pub use error::{StorageError, StorageResult};
+pub use listing::{
+    Cursor, CursorKey, InstanceFilter, ListParams, Page, PairFilter, Sort, SortField,
+};
+pub use model::{
+    DeleteInstanceOutcome, Instance, InstanceChanges, InstanceVerification, MirrorDirection,
+    NewInstance, NewMirror, NewPair, NewUser, Pair, PairChanges, TokenSealer, User,
+};
+pub use postgres::PgStorage;
+pub use sqlite::SqliteStorage;
+pub use storage::{Backend, Storage};
+
+/// Opens a connection pool for `url` (`postgres://…`, `postgresql://…` or `sqlite:…`) with at
+/// most `max_connections` connections. Does not run migrations; call [`Storage::migrate`].
+pub async fn connect(url: &str, max_connections: u32) -> StorageResult<Arc<dyn Storage>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStorage::connect(url, max_connections).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(
+            SqliteStorage::connect(url, max_connections).await?,
+        ))
+    } else {
+        Err(StorageError::UnsupportedUrl)
+    }
+}
