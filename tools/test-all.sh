@@ -73,6 +73,30 @@ ensure_python() {
   fi
 }
 
+ensure_chromium() {
+  step "Chromium for the browser suite"
+  command -v chromium >/dev/null || apt_install chromium
+  chromium --version || die "chromium is required for the browser suite"
+}
+
+web_console_checks() {
+  step "Web console: install, typecheck, lint, unit tests, build"
+  (
+    cd gateway/web
+    npm ci --silent --no-audit --no-fund >/dev/null || exit 1
+    npm run --silent typecheck || exit 1
+    npm run --silent lint || exit 1
+    npm test --silent || exit 1
+    npm run --silent build >/dev/null || exit 1
+    npm run --silent size || exit 1
+  ) || die "web console checks failed"
+  # The binary embeds gateway/web/dist; the committed build must match the sources.
+  if ! git diff --quiet -- gateway/web/dist || [ -n "$(git status --porcelain -- gateway/web/dist)" ]; then
+    git status --short -- gateway/web/dist
+    die "gateway/web/dist is stale: run 'npm run build' in gateway/web and commit the result"
+  fi
+}
+
 ensure_buf() {
   step "buf (npm @bufbuild/buf)"
   if [ ! -x target/npm/node_modules/.bin/buf ]; then
@@ -104,8 +128,8 @@ simulator_fidelity() {
   GITLAB_SIM_BIN="$ROOT/target/debug/gitlab-sim" bash tools/gitlab-sim/fidelity/run.sh || die "python-gitlab scenario failed"
 }
 
-schemathesis_against_product() {
-  step "schemathesis against the running product"
+product_edge_checks() {
+  step "Browser suite and schemathesis against the running product"
   [ -f gateway/schemathesis/run.sh ] || die "gateway/schemathesis/run.sh is missing"
   local data_dir http_port grpc_port pid password
   data_dir="$(mktemp -d)"
@@ -121,6 +145,14 @@ schemathesis_against_product() {
     sleep 1
   done
   local status=0
+  step "Browser suite (Playwright + Chromium)"
+  E2E_SCREENSHOT_DIR="${E2E_SCREENSHOT_DIR:-$ROOT/docs/screenshots}" \
+    bash gateway/web/e2e/run.sh "http://127.0.0.1:$http_port" admin "$password" || status=$?
+  if [ "$status" != 0 ]; then
+    kill "$pid" 2>/dev/null || true
+    die "the browser suite failed"
+  fi
+  step "schemathesis against the REST API"
   MM_SCHEMATHESIS_AUTH="Basic $(printf 'admin:%s' "$password" | base64 -w0)" \
     bash gateway/schemathesis/run.sh "http://127.0.0.1:$http_port" || status=$?
   kill "$pid" 2>/dev/null || true
@@ -137,12 +169,14 @@ main() {
   ensure_rabbitmq
   ensure_python
   ensure_buf
+  ensure_chromium
+  web_console_checks
   lint
   step "Building the workspace"
   cargo build --workspace --all-targets --locked || die "build failed"
   unit_and_integration_tests
   simulator_fidelity
-  schemathesis_against_product
+  product_edge_checks
   printf '\nAll checks passed in %ss\n' "$((SECONDS - started))"
 }
 

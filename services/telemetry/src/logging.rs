@@ -1,3 +1,5 @@
+use std::io::IsTerminal as _;
+
 use anyhow::Context as _;
 use mm_config::LogFormat;
 use opentelemetry::{global, trace::TracerProvider as _};
@@ -44,14 +46,21 @@ pub fn init(service_name: &str, format: LogFormat, level: &str) -> anyhow::Resul
         tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name.to_owned()))
     });
 
+    // Logs go to stderr, so stdout stays for what a command prints for its user.
+    let ansi = std::io::stderr().is_terminal();
     let fmt_layer = match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
             .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .compact()
+            .boxed(),
     };
 
     // A second init in the same process (tests) keeps the first subscriber.
