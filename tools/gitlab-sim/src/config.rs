@@ -155,6 +155,9 @@ pub struct InstanceSpec {
     pub max_token_lifetime_days: i64,
     /// Default branch name for new repositories.
     pub default_branch: String,
+    /// Largest accepted project upload in bytes (GitLab's
+    /// `max_attachment_size`, 100 MiB by default); larger ones get 413.
+    pub max_attachment_size: u64,
 }
 
 impl Default for InstanceSpec {
@@ -172,6 +175,7 @@ impl Default for InstanceSpec {
             mirror_timing: MirrorTiming::default(),
             max_token_lifetime_days: 365,
             default_branch: "main".into(),
+            max_attachment_size: 100 * 1024 * 1024,
         }
     }
 }
@@ -217,6 +221,12 @@ impl InstanceSpec {
 
     pub fn with_faults(mut self, f: FaultConfig) -> Self {
         self.faults = f;
+        self
+    }
+
+    /// Maximum project upload size in bytes.
+    pub fn with_max_attachment_size(mut self, bytes: u64) -> Self {
+        self.max_attachment_size = bytes;
         self
     }
 

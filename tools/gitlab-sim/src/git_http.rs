@@ -69,6 +69,12 @@ pub async fn fallback(State(inst): State<Arc<Instance>>, req: Request) -> Respon
         if path.starts_with("/api/") {
             return ApiError::route_not_found().into_response();
         }
+        let (parts, _) = req.into_parts();
+        if let Some(r) =
+            crate::api::uploads::web_by_path(&inst, &parts.method, &parts.uri, &parts.headers).await
+        {
+            return r;
+        }
         return plain(StatusCode::NOT_FOUND, "404 Not Found\n");
     };
     let query = req.uri().query().unwrap_or("").to_string();

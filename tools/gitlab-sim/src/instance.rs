@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 
 use chrono::{NaiveDate, Utc};
 use parking_lot::RwLock;
@@ -37,6 +37,8 @@ pub struct Instance {
     pub limiter: RateLimiter,
     pub faults: Faults,
     pub timing: RwLock<MirrorTiming>,
+    /// Largest accepted project upload in bytes.
+    pub max_attachment_size: AtomicU64,
 }
 
 /// Parameters for a new project.
@@ -119,6 +121,7 @@ impl Instance {
             limiter: RateLimiter::new(spec.rate_limit.clone()),
             faults: Faults::new(spec.faults.clone()),
             timing: RwLock::new(spec.mirror_timing.clone()),
+            max_attachment_size: AtomicU64::new(spec.max_attachment_size),
         }
     }
 
@@ -137,6 +140,14 @@ impl Instance {
 
     pub fn repo_path_by_id(&self, pid: u64) -> Option<PathBuf> {
         self.db.read().projects.get(&pid).map(|p| self.repo_path(p))
+    }
+
+    /// Where project uploads live: `<instance dir>/uploads/<project id>/<secret>/<file>`.
+    pub fn uploads_root(&self) -> PathBuf {
+        self.repo_root
+            .parent()
+            .unwrap_or(&self.repo_root)
+            .join("uploads")
     }
 
     pub fn web_url(&self, full_path: &str) -> String {
@@ -447,6 +458,10 @@ impl Instance {
         db.notes.retain(|_, n| n.project_id != pid);
         db.labels.retain(|_, l| l.project_id != pid);
         db.milestones.retain(|_, m| m.project_id != pid);
+        if db.uploads.values().any(|u| u.project_id == pid) {
+            db.uploads.retain(|_, u| u.project_id != pid);
+            let _ = std::fs::remove_dir_all(self.uploads_root().join(pid.to_string()));
+        }
         Some(self.repo_root.join(&p.disk_path))
     }
 }

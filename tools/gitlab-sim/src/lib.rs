@@ -112,6 +112,13 @@ impl SimInstance {
         self.inner.faults.clear();
     }
 
+    /// Change the maximum project upload size (bytes) at run time.
+    pub fn set_max_attachment_size(&self, bytes: u64) {
+        self.inner
+            .max_attachment_size
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub fn set_mirror_timing(&self, t: MirrorTiming) {
         *self.inner.timing.write() = t;
     }

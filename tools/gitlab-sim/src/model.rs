@@ -245,6 +245,19 @@ pub struct Note {
     pub internal: bool,
 }
 
+/// A project (markdown) upload; the bytes live on disk.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub id: u64,
+    pub project_id: u64,
+    /// 32 hex characters.
+    pub secret: String,
+    pub filename: String,
+    pub size: u64,
+    pub created_at: DateTime<Utc>,
+    pub uploaded_by: Option<u64>,
+}
+
 /// One entry of the mutation log (`/-/sim/mutations`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Mutation {
@@ -274,6 +287,7 @@ pub struct Db {
     pub milestones: BTreeMap<u64, Milestone>,
     pub issues: BTreeMap<u64, Issue>,
     pub notes: BTreeMap<u64, Note>,
+    pub uploads: BTreeMap<u64, Upload>,
     pub mutations: Vec<Mutation>,
     /// Tokens created by the seed (baseline, not leftovers).
     pub seeded_tokens: HashSet<u64>,

@@ -34,8 +34,35 @@ fn full_spec_path() -> PathBuf {
 
 /// Routes absent from both specs (see `shared/gitlab-openapi/README.md`,
 /// "Known defects": /user, issues, notes, labels, milestones, time
-/// tracking and the EE pull-mirror API are missing).
+/// tracking and the EE pull-mirror API are missing; facts §7: only
+/// `POST .../uploads` is in the 2024 spec, the other upload routes came in
+/// 17.2 and 17.4).
 const NOT_IN_SPEC: &[(&str, &str, &str)] = &[
+    (
+        "GET",
+        "/api/v4/projects/{id}/uploads",
+        "facts §7: project uploads are POST only in 2024",
+    ),
+    (
+        "GET",
+        "/api/v4/projects/{id}/uploads/{upload_id}",
+        "facts §7: project uploads are POST only in 2024",
+    ),
+    (
+        "DELETE",
+        "/api/v4/projects/{id}/uploads/{upload_id}",
+        "facts §7: project uploads are POST only in 2024",
+    ),
+    (
+        "GET",
+        "/api/v4/projects/{id}/uploads/{secret}/{filename}",
+        "facts §7: project uploads are POST only in 2024 (by secret: 17.4+)",
+    ),
+    (
+        "DELETE",
+        "/api/v4/projects/{id}/uploads/{secret}/{filename}",
+        "facts §7: project uploads are POST only in 2024 (by secret: 17.4+)",
+    ),
     ("GET", "/api/v4/user", "README: GET /api/v4/user is missing"),
     (
         "GET",
@@ -697,6 +724,40 @@ impl Rec {
     async fn delete(&mut self, p: &str) -> Value {
         self.call(Method::DELETE, p, None).await
     }
+    /// `POST` a multipart form with one file field.
+    async fn upload(&mut self, p: &str, field: &str, filename: &str, data: &[u8]) -> Value {
+        let boundary = "conformance-boundary-3c9e";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(data);
+        body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+        let mut rb = self
+            .api
+            .http
+            .post(format!("{}/api/v4{p}", self.api.base))
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        if let Some(t) = &self.api.token {
+            rb = rb.header("PRIVATE-TOKEN", t);
+        }
+        let r = rb.send().await.expect("request sent");
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        self.calls.push(Call {
+            method: "POST".into(),
+            path: format!("/api/v4{p}"),
+            status,
+            body: body.clone(),
+            text,
+        });
+        body
+    }
 }
 
 /// A scenario touching every route (successes and typical failures).
@@ -988,6 +1049,20 @@ async fn scenario(sim: &gitlab_sim::Sim) -> Vec<Call> {
     r.delete(&format!("/projects/{p}/milestones/{}", ms["id"]))
         .await;
     r.delete(&format!("/projects/{p}/labels/bug")).await;
+    // Uploads (only POST is in the spec; the rest are checked for error shapes).
+    let up = r
+        .upload(&format!("/projects/{p}/uploads"), "file", "dk.png", b"png")
+        .await;
+    r.upload(&format!("/projects/{p}/uploads"), "other", "x.txt", b"x")
+        .await; // 400
+    r.get(&format!("/projects/{p}/uploads")).await;
+    r.get(&format!("/projects/{p}/uploads/{}", up["id"])).await;
+    let secret_path = up["url"].as_str().unwrap().trim_start_matches("/uploads");
+    r.get(&format!("/projects/{p}/uploads{secret_path}")).await;
+    r.delete(&format!("/projects/{p}/uploads{secret_path}"))
+        .await;
+    r.delete(&format!("/projects/{p}/uploads/{}", up["id"]))
+        .await; // 404
     r.delete(&format!("/projects/{pid}")).await;
     r.calls
 }

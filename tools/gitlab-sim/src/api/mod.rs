@@ -19,6 +19,7 @@ pub mod projects;
 pub mod pull_mirror;
 pub mod remote_mirrors;
 pub mod repository;
+pub mod uploads;
 
 pub type St = axum::extract::State<Arc<Instance>>;
 
@@ -111,6 +112,15 @@ pub const ROUTES: &[(&str, &str)] = &[
         "POST",
         "/api/v4/projects/{id}/access_tokens/{token_id}/rotate",
     ),
+    ("POST", "/api/v4/projects/{id}/uploads"),
+    ("GET", "/api/v4/projects/{id}/uploads"),
+    ("GET", "/api/v4/projects/{id}/uploads/{upload_id}"),
+    ("DELETE", "/api/v4/projects/{id}/uploads/{upload_id}"),
+    ("GET", "/api/v4/projects/{id}/uploads/{secret}/{filename}"),
+    (
+        "DELETE",
+        "/api/v4/projects/{id}/uploads/{secret}/{filename}",
+    ),
     ("GET", "/api/v4/projects/{id}/issues"),
     ("POST", "/api/v4/projects/{id}/issues"),
     ("GET", "/api/v4/projects/{id}/issues/{issue_iid}"),
@@ -178,6 +188,7 @@ pub fn router(inst: Arc<Instance>) -> Router {
     use pull_mirror as pm;
     use remote_mirrors as rm;
     use repository as r;
+    use uploads as up;
     let api = Router::new()
         .route("/api/v4/version", get(m::version))
         .route("/api/v4/metadata", get(m::version))
@@ -259,6 +270,18 @@ pub fn router(inst: Arc<Instance>) -> Router {
             "/api/v4/projects/{id}/access_tokens/{token_id}/rotate",
             post(at::rotate),
         )
+        .route(
+            "/api/v4/projects/{id}/uploads",
+            get(up::list).post(up::create),
+        )
+        .route(
+            "/api/v4/projects/{id}/uploads/{upload_id}",
+            get(up::get_by_id).delete(up::delete_by_id),
+        )
+        .route(
+            "/api/v4/projects/{id}/uploads/{secret}/{filename}",
+            get(up::get_by_secret).delete(up::delete_by_secret),
+        )
         .route("/api/v4/projects/{id}/issues", get(i::list).post(i::create))
         .route(
             "/api/v4/projects/{id}/issues/{issue_iid}",
@@ -322,6 +345,10 @@ pub fn router(inst: Arc<Instance>) -> Router {
     let admin = crate::admin::router();
     api.merge(admin)
         .route("/-/health", get(|| async { "GitLab OK" }))
+        .route(
+            "/-/project/{id}/uploads/{secret}/{filename}",
+            get(up::web_by_project_id),
+        )
         .route(
             "/-/readiness",
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
