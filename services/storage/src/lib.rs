@@ -8,7 +8,9 @@
 //! errors and timestamps.
 
 mod error;
+mod job_model;
 mod listing;
+mod mirror_model;
 mod model;
 mod postgres;
 mod rules;
@@ -23,12 +25,21 @@ pub mod testing;
 use std::sync::Arc;
 
 pub use error::{StorageError, StorageResult};
+pub use job_model::{
+    CreatedJob, ItemMirror, ItemOutcome, ItemStart, ItemState, Job, JobFilter, JobItem, JobState,
+    NewJob, NewJobItem, OffsetPage, OutboxMessage, Window,
+};
 pub use listing::{
     Cursor, CursorKey, InstanceFilter, ListParams, Page, PairFilter, Sort, SortField,
 };
+pub use mirror_model::{
+    Mirror, MirrorChanges, MirrorFilter, MirrorGroupSummary, MirrorLifecycle, MirrorListParams,
+    MirrorOverrides, MirrorPage, MirrorProvisioning, MirrorSortField, MirrorStatusUpdate,
+    NewMirror, TokenStatus,
+};
 pub use model::{
     DeleteInstanceOutcome, Instance, InstanceChanges, InstanceVerification, MirrorDirection,
-    NewInstance, NewMirror, NewPair, NewUser, Pair, PairChanges, TokenSealer, User,
+    NewInstance, NewPair, NewUser, Pair, PairChanges, TokenSealer, User,
 };
 pub use postgres::PgStorage;
 pub use sqlite::SqliteStorage;

@@ -205,17 +205,6 @@ impl PairChanges {
     }
 }
 
-/// A mirror row to insert. The full mirror model arrives with the mirror API; this is the
-/// minimum needed for counts and the "pair has mirrors" rules.
-#[derive(Debug, Clone)]
-pub struct NewMirror {
-    pub pair_id: i64,
-    pub source_project_id: i64,
-    pub source_project_path: String,
-    pub target_project_id: i64,
-    pub target_project_path: String,
-}
-
 /// Row shape of `pairs` (direction as stored text).
 #[derive(sqlx::FromRow)]
 pub(crate) struct PairRow {

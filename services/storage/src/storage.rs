@@ -1,9 +1,15 @@
+use std::time::Duration;
+
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::{
-    DeleteInstanceOutcome, Instance, InstanceChanges, InstanceFilter, InstanceVerification,
-    ListParams, NewInstance, NewMirror, NewPair, NewUser, Page, Pair, PairChanges, PairFilter,
-    StorageResult, TokenSealer, User,
+    CreatedJob, DeleteInstanceOutcome, Instance, InstanceChanges, InstanceFilter,
+    InstanceVerification, ItemOutcome, ItemStart, ItemState, Job, JobFilter, JobItem, ListParams,
+    Mirror, MirrorChanges, MirrorFilter, MirrorGroupSummary, MirrorListParams, MirrorPage,
+    MirrorProvisioning, MirrorStatusUpdate, NewInstance, NewJob, NewMirror, NewPair, NewUser,
+    OffsetPage, OutboxMessage, Page, Pair, PairChanges, PairFilter, StorageResult, TokenSealer,
+    User, Window,
 };
 
 /// Which database a [`Storage`] talks to.
@@ -101,7 +107,122 @@ pub trait Storage: Send + Sync + 'static {
 
     // ---- mirrors ----
 
-    /// Inserts a mirror row and returns its id.
-    async fn insert_mirror(&self, mirror: &NewMirror) -> StorageResult<i64>;
+    /// Inserts a mirror (lifecycle `creating`). Duplicate paths in the pair give
+    /// `AlreadyExists { entity: "mirror", field: "source_project_path" }`.
+    async fn insert_mirror(&self, mirror: &NewMirror) -> StorageResult<Mirror>;
+    async fn get_mirror(&self, id: i64) -> StorageResult<Option<Mirror>>;
+    /// The mirror of `pair_id` from `source_path` to `target_path` (exact, case-sensitive).
+    async fn find_mirror_by_paths(
+        &self,
+        pair_id: i64,
+        source_path: &str,
+        target_path: &str,
+    ) -> StorageResult<Option<Mirror>>;
+    /// Filters, sorts and pages in SQL; `total` counts every match.
+    async fn list_mirrors(
+        &self,
+        filter: &MirrorFilter,
+        params: &MirrorListParams,
+    ) -> StorageResult<MirrorPage>;
+    /// Every mirror of a pair in id order (batch jobs, export).
+    async fn pair_mirrors(&self, pair_id: i64) -> StorageResult<Vec<Mirror>>;
+    /// Groups of the source paths of the mirrors matching `filter`, for the tree view,
+    /// ordered by path.
+    async fn mirror_group_tree(
+        &self,
+        filter: &MirrorFilter,
+    ) -> StorageResult<Vec<MirrorGroupSummary>>;
+    /// Applies operator changes (bumps `update_time`); `Ok(None)` when missing.
+    async fn update_mirror(
+        &self,
+        id: i64,
+        changes: &MirrorChanges,
+    ) -> StorageResult<Option<Mirror>>;
+    /// Records GitLab ids and the token; `false` when the mirror does not exist.
+    async fn record_mirror_provisioning(
+        &self,
+        id: i64,
+        provisioning: &MirrorProvisioning,
+    ) -> StorageResult<bool>;
+    /// Records a status read from GitLab without touching `update_time`.
+    async fn record_mirror_status(
+        &self,
+        id: i64,
+        status: &MirrorStatusUpdate,
+    ) -> StorageResult<bool>;
+    /// Deletes the row; `false` when it did not exist.
+    async fn delete_mirror(&self, id: i64) -> StorageResult<bool>;
     async fn count_mirrors(&self, pair_id: i64) -> StorageResult<i64>;
+    /// Ready mirrors whose status was never checked or checked before `checked_before`,
+    /// oldest check first (the status scheduler).
+    async fn mirrors_due_for_status_check(
+        &self,
+        checked_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StorageResult<Vec<Mirror>>;
+
+    // ---- jobs ----
+
+    /// Writes the job, its items, new mirrors and one outbox message per queued item in one
+    /// transaction. A job without queued items is created already finished.
+    async fn create_job(&self, job: &NewJob) -> StorageResult<CreatedJob>;
+    async fn get_job(&self, id: i64) -> StorageResult<Option<Job>>;
+    /// Newest first.
+    async fn list_jobs(&self, filter: &JobFilter, window: Window)
+    -> StorageResult<OffsetPage<Job>>;
+    /// Items of a job in id order, optionally only those in `state`.
+    async fn list_job_items(
+        &self,
+        job_id: i64,
+        state: Option<ItemState>,
+        window: Window,
+    ) -> StorageResult<OffsetPage<JobItem>>;
+    async fn get_job_item(&self, id: i64) -> StorageResult<Option<JobItem>>;
+    /// Marks an item running before a worker handles it (see [`ItemStart`]). A `running`
+    /// item (its worker died) is started again.
+    async fn start_job_item(&self, item_id: i64) -> StorageResult<ItemStart>;
+    /// Records how an item ended and updates the job's counters and, when the last item
+    /// finishes, its final state — in one transaction. `Ok(None)` when the item was already
+    /// finished (nothing changes).
+    async fn finish_job_item(
+        &self,
+        item_id: i64,
+        outcome: &ItemOutcome,
+    ) -> StorageResult<Option<Job>>;
+    /// Adds warnings to a running item (e.g. cleanup steps that failed but did not fail it).
+    async fn add_job_item_warning(&self, item_id: i64, warning: &str) -> StorageResult<()>;
+    /// Cancels a queued or running job: queued items become `cancelled` (running ones finish).
+    /// Returns the job, unchanged when it had already finished; `None` when missing.
+    async fn cancel_job(&self, id: i64) -> StorageResult<Option<Job>>;
+    /// Puts the failed items of a finished job back in the queue with new outbox messages.
+    /// `None` when the job does not exist.
+    async fn retry_failed_items(
+        &self,
+        job_id: i64,
+        traceparent: Option<&str>,
+    ) -> StorageResult<Option<Job>>;
+
+    // ---- outbox ----
+
+    /// Claims up to `limit` available messages for `lease` (other claimers skip them until the
+    /// lease expires), oldest first.
+    async fn claim_outbox(&self, limit: u32, lease: Duration) -> StorageResult<Vec<OutboxMessage>>;
+    /// Removes delivered messages.
+    async fn delete_outbox(&self, ids: &[i64]) -> StorageResult<()>;
+    /// Makes a claimed message available again at `available_at` (in-process retries).
+    async fn release_outbox(&self, id: i64, available_at: DateTime<Utc>) -> StorageResult<()>;
+    /// Messages not yet delivered (metrics, tests).
+    async fn outbox_len(&self) -> StorageResult<i64>;
+
+    // ---- leases (leader election for scheduled work) ----
+
+    /// Takes or renews lease `name` for `holder` when it is free, expired or already held by
+    /// `holder`; returns whether `holder` holds it now.
+    async fn try_acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StorageResult<bool>;
+    async fn release_lease(&self, name: &str, holder: &str) -> StorageResult<()>;
 }

@@ -2,6 +2,7 @@ use sqlx::{PgPool as Pool, Postgres as Db};
 
 use crate::{NewMirror, StorageResult, sql, time::DbTime, time::now};
 
+#[allow(dead_code)]
 pub(super) async fn insert(pool: &Pool, mirror: &NewMirror) -> StorageResult<i64> {
     Ok(sqlx::query_scalar::<Db, i64>(sql::INSERT_MIRROR)
         .bind(mirror.pair_id)

@@ -8,16 +8,19 @@ mod users;
 use std::{str::FromStr, time::Duration};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::{
     Arguments, PgPool,
     postgres::{PgArguments, PgConnectOptions, PgPoolOptions},
 };
 
 use crate::{
-    Backend, DeleteInstanceOutcome, Instance, InstanceChanges, InstanceFilter,
-    InstanceVerification, ListParams, NewInstance, NewMirror, NewPair, NewUser, Page, Pair,
-    PairChanges, PairFilter, Storage, StorageError, StorageResult, TokenSealer, User,
-    listing::SqlValue,
+    Backend, CreatedJob, DeleteInstanceOutcome, Instance, InstanceChanges, InstanceFilter,
+    InstanceVerification, ItemOutcome, ItemStart, ItemState, Job, JobFilter, JobItem, ListParams,
+    Mirror, MirrorChanges, MirrorFilter, MirrorGroupSummary, MirrorListParams, MirrorPage,
+    MirrorProvisioning, MirrorStatusUpdate, NewInstance, NewJob, NewMirror, NewPair, NewUser,
+    OffsetPage, OutboxMessage, Page, Pair, PairChanges, PairFilter, Storage, StorageError,
+    StorageResult, TokenSealer, User, Window, listing::SqlValue,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -192,12 +195,166 @@ impl Storage for PgStorage {
         .await
     }
 
-    async fn insert_mirror(&self, mirror: &NewMirror) -> StorageResult<i64> {
-        mirrors::insert(&self.pool, mirror).await
-    }
-
     async fn count_mirrors(&self, pair_id: i64) -> StorageResult<i64> {
         mirrors::count(&self.pool, pair_id).await
+    }
+
+    async fn insert_mirror(&self, mirror: &NewMirror) -> StorageResult<Mirror> {
+        todo!("storage: insert_mirror")
+    }
+
+    async fn get_mirror(&self, id: i64) -> StorageResult<Option<Mirror>> {
+        todo!("storage: get_mirror")
+    }
+
+    async fn find_mirror_by_paths(
+        &self,
+        pair_id: i64,
+        source_path: &str,
+        target_path: &str,
+    ) -> StorageResult<Option<Mirror>> {
+        todo!("storage: find_mirror_by_paths")
+    }
+
+    async fn list_mirrors(
+        &self,
+        filter: &MirrorFilter,
+        params: &MirrorListParams,
+    ) -> StorageResult<MirrorPage> {
+        todo!("storage: list_mirrors")
+    }
+
+    async fn pair_mirrors(&self, pair_id: i64) -> StorageResult<Vec<Mirror>> {
+        todo!("storage: pair_mirrors")
+    }
+
+    async fn mirror_group_tree(
+        &self,
+        filter: &MirrorFilter,
+    ) -> StorageResult<Vec<MirrorGroupSummary>> {
+        todo!("storage: mirror_group_tree")
+    }
+
+    async fn update_mirror(
+        &self,
+        id: i64,
+        changes: &MirrorChanges,
+    ) -> StorageResult<Option<Mirror>> {
+        todo!("storage: update_mirror")
+    }
+
+    async fn record_mirror_provisioning(
+        &self,
+        id: i64,
+        provisioning: &MirrorProvisioning,
+    ) -> StorageResult<bool> {
+        todo!("storage: record_mirror_provisioning")
+    }
+
+    async fn record_mirror_status(
+        &self,
+        id: i64,
+        status: &MirrorStatusUpdate,
+    ) -> StorageResult<bool> {
+        todo!("storage: record_mirror_status")
+    }
+
+    async fn delete_mirror(&self, id: i64) -> StorageResult<bool> {
+        todo!("storage: delete_mirror")
+    }
+
+    async fn mirrors_due_for_status_check(
+        &self,
+        checked_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StorageResult<Vec<Mirror>> {
+        todo!("storage: mirrors_due_for_status_check")
+    }
+
+    async fn create_job(&self, job: &NewJob) -> StorageResult<CreatedJob> {
+        todo!("storage: create_job")
+    }
+
+    async fn get_job(&self, id: i64) -> StorageResult<Option<Job>> {
+        todo!("storage: get_job")
+    }
+
+    async fn list_jobs(
+        &self,
+        filter: &JobFilter,
+        window: Window,
+    ) -> StorageResult<OffsetPage<Job>> {
+        todo!("storage: list_jobs")
+    }
+
+    async fn list_job_items(
+        &self,
+        job_id: i64,
+        state: Option<ItemState>,
+        window: Window,
+    ) -> StorageResult<OffsetPage<JobItem>> {
+        todo!("storage: list_job_items")
+    }
+
+    async fn get_job_item(&self, id: i64) -> StorageResult<Option<JobItem>> {
+        todo!("storage: get_job_item")
+    }
+
+    async fn start_job_item(&self, item_id: i64) -> StorageResult<ItemStart> {
+        todo!("storage: start_job_item")
+    }
+
+    async fn finish_job_item(
+        &self,
+        item_id: i64,
+        outcome: &ItemOutcome,
+    ) -> StorageResult<Option<Job>> {
+        todo!("storage: finish_job_item")
+    }
+
+    async fn add_job_item_warning(&self, item_id: i64, warning: &str) -> StorageResult<()> {
+        todo!("storage: add_job_item_warning")
+    }
+
+    async fn cancel_job(&self, id: i64) -> StorageResult<Option<Job>> {
+        todo!("storage: cancel_job")
+    }
+
+    async fn retry_failed_items(
+        &self,
+        job_id: i64,
+        traceparent: Option<&str>,
+    ) -> StorageResult<Option<Job>> {
+        todo!("storage: retry_failed_items")
+    }
+
+    async fn claim_outbox(&self, limit: u32, lease: Duration) -> StorageResult<Vec<OutboxMessage>> {
+        todo!("storage: claim_outbox")
+    }
+
+    async fn delete_outbox(&self, ids: &[i64]) -> StorageResult<()> {
+        todo!("storage: delete_outbox")
+    }
+
+    async fn release_outbox(&self, id: i64, available_at: DateTime<Utc>) -> StorageResult<()> {
+        todo!("storage: release_outbox")
+    }
+
+    async fn outbox_len(&self) -> StorageResult<i64> {
+        todo!("storage: outbox_len")
+    }
+
+    async fn try_acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StorageResult<bool> {
+        todo!("storage: try_acquire_lease")
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> StorageResult<()> {
+        todo!("storage: release_lease")
     }
 }
 
