@@ -10,6 +10,8 @@ const PROTOS: &[&str] = &[
     "mirrormaestro/v1/auth.proto",
     "mirrormaestro/v1/instances.proto",
     "mirrormaestro/v1/pairs.proto",
+    "mirrormaestro/v1/jobs.proto",
+    "mirrormaestro/v1/mirrors.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -76,6 +76,20 @@ impl RetryPolicy {
                     error: format!("gave up after {attempt} attempts: {message}"),
                 }
             }
+            Err(TaskError::Deferred { message, after }) => {
+                let index = self
+                    .delays
+                    .iter()
+                    .position(|ttl| *ttl >= after)
+                    .unwrap_or(self.delays.len().saturating_sub(1));
+                let delay = self.delays.get(index).copied().unwrap_or(after);
+                Outcome::Retry {
+                    queue: index,
+                    delay,
+                    next_attempt: attempt,
+                    error: message,
+                }
+            }
             Err(TaskError::Retryable { message, after }) => {
                 let (queue, delay) = self.backoff(attempt, after);
                 Outcome::Retry {
@@ -133,7 +147,8 @@ impl Dispatcher {
         &self.policy
     }
 
-    pub async fn dispatch(&self, task: Task) -> Outcome {
+    pub async fn dispatch(&self, mut task: Task) -> Outcome {
+        task.last_attempt = task.attempt >= self.policy.max_attempts;
         let kind = task.kind.clone();
         let attempt = task.attempt;
         let Some(handler) = self.registry.get(&kind) else {

@@ -54,6 +54,9 @@ pub struct Task {
     /// crashed while handling it): handlers must be idempotent.
     pub redelivered: bool,
     pub message_id: Option<String>,
+    /// Set by the dispatcher when a retryable failure of this run would not be retried
+    /// (attempts exhausted): the handler should record the failure as final.
+    pub last_attempt: bool,
 }
 
 impl Task {
@@ -68,6 +71,7 @@ impl Task {
             traceparent: None,
             redelivered: false,
             message_id: None,
+            last_attempt: false,
         }
     }
 
@@ -135,6 +139,7 @@ impl Task {
             traceparent: headers.and_then(|h| header_str(h, TRACEPARENT_HEADER)),
             redelivered,
             message_id: properties.message_id().as_ref().map(|id| id.to_string()),
+            last_attempt: false,
         })
     }
 }
@@ -151,6 +156,10 @@ pub enum TaskError {
     /// Retrying cannot help (bad input, missing object, rejected credentials).
     #[error("permanent: {message}")]
     Permanent { message: String },
+    /// Not ready yet (e.g. waiting for other items of the job): run again after `after`
+    /// without counting an attempt.
+    #[error("deferred: {message}")]
+    Deferred { message: String, after: Duration },
 }
 
 impl TaskError {
@@ -174,9 +183,18 @@ impl TaskError {
         }
     }
 
+    pub fn defer(message: impl Into<String>, after: Duration) -> Self {
+        TaskError::Deferred {
+            message: message.into(),
+            after,
+        }
+    }
+
     pub fn message(&self) -> &str {
         match self {
-            TaskError::Retryable { message, .. } | TaskError::Permanent { message } => message,
+            TaskError::Retryable { message, .. }
+            | TaskError::Permanent { message }
+            | TaskError::Deferred { message, .. } => message,
         }
     }
 }

@@ -82,6 +82,10 @@ fn unique_constraint_field(constraint: &str) -> Option<(&'static str, &'static s
         | "mirrors.pair_id, mirrors.source_project_id, mirrors.target_project_id" => {
             ("mirror", "target_project_id")
         }
+        "mirrors_pair_paths_key"
+        | "mirrors.pair_id, mirrors.source_project_path, mirrors.target_project_path" => {
+            ("mirror", "source_project_path")
+        }
         _ => return None,
     })
 }
@@ -107,6 +111,16 @@ mod tests {
         assert_eq!(
             unique_constraint_field("pairs_name_key"),
             Some(("pair", "name"))
+        );
+        assert_eq!(
+            unique_constraint_field(
+                "mirrors.pair_id, mirrors.source_project_path, mirrors.target_project_path"
+            ),
+            Some(("mirror", "source_project_path"))
+        );
+        assert_eq!(
+            unique_constraint_field("mirrors_pair_paths_key"),
+            Some(("mirror", "source_project_path"))
         );
     }
 }

@@ -7,16 +7,24 @@
 //! (`tests/`), so callers can rely on identical behaviour: ordering, paging, constraint
 //! errors and timestamps.
 
+mod backend_jobs;
+mod backend_mirrors;
+mod backend_outbox;
 mod error;
 mod job_model;
 mod listing;
 mod mirror_model;
+mod mirrors_query;
 mod model;
 mod postgres;
+mod rows;
 mod rules;
 mod sql;
+mod sql_jobs;
+mod sql_mirrors;
 mod sqlite;
 mod storage;
+mod storage_impl;
 mod time;
 
 #[cfg(feature = "testing")]

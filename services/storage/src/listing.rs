@@ -178,6 +178,7 @@ pub(crate) enum Dialect {
 #[derive(Debug, Clone)]
 pub(crate) enum SqlValue {
     Int(i64),
+    Bool(bool),
     Text(String),
     Time(DbTime),
 }

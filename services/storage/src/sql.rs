@@ -1,5 +1,6 @@
 //! SQL shared by both backends. Placeholders are `$n`, which sqlx binds by number on SQLite
-//! too; anything dialect-specific lives in the backend modules.
+//! too; anything dialect-specific lives in the backend modules. Mirrors, jobs, the outbox and
+//! leases have their own modules (`sql_mirrors`, `sql_jobs`).
 
 /// Instance columns with the pair count, from `instances i`.
 macro_rules! instance_select {
@@ -95,8 +96,6 @@ pub(crate) const REVERSE_PAIR: &str = "SELECT id FROM pairs WHERE source_instanc
 
 // ---- mirrors ----
 
-pub(crate) const INSERT_MIRROR: &str = "INSERT INTO mirrors (pair_id, source_project_id, \
-     source_project_path, target_project_id, target_project_path, create_time, update_time) \
-     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id";
+// The other mirror statements are in `sql_mirrors`.
 pub(crate) const COUNT_PAIR_MIRRORS: &str = "SELECT COUNT(*) FROM mirrors WHERE pair_id = $1";
 pub(crate) const DELETE_PAIR_MIRRORS: &str = "DELETE FROM mirrors WHERE pair_id = $1";

@@ -18,6 +18,19 @@ pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// `time + duration`, capped at the last instant both databases store in the same format
+/// (9999-12-31), so absurd TTLs or leases never overflow.
+pub(crate) fn after(time: DateTime<Utc>, duration: std::time::Duration) -> DateTime<Utc> {
+    let max = DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999Z")
+        .expect("valid constant")
+        .to_utc();
+    chrono::Duration::from_std(duration)
+        .ok()
+        .and_then(|duration| time.checked_add_signed(duration))
+        .map_or(max, |end| end.min(max))
+        .trunc_subsecs(6)
+}
+
 /// Fixed-width SQLite text form of `time`.
 pub(crate) fn sqlite_text(time: &DateTime<Utc>) -> String {
     time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
@@ -83,5 +96,13 @@ mod tests {
         assert_eq!(sqlite_text(&b), "2026-01-04T12:00:00.500000Z");
         assert!(sqlite_text(&a) < sqlite_text(&b));
         assert_eq!(now().timestamp_subsec_nanos() % 1000, 0);
+        assert_eq!(
+            sqlite_text(&after(a, std::time::Duration::from_millis(1500))),
+            "2026-01-04T12:00:01.500000Z"
+        );
+        assert_eq!(
+            sqlite_text(&after(a, std::time::Duration::MAX)),
+            "9999-12-31T23:59:59.999999Z"
+        );
     }
 }

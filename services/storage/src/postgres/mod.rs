@@ -1,29 +1,25 @@
 //! PostgreSQL backend.
 
 mod instances;
+mod jobs;
 mod mirrors;
+mod outbox;
 mod pairs;
 mod users;
 
 use std::{str::FromStr, time::Duration};
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use sqlx::{
     Arguments, PgPool,
     postgres::{PgArguments, PgConnectOptions, PgPoolOptions},
 };
 
-use crate::{
-    Backend, CreatedJob, DeleteInstanceOutcome, Instance, InstanceChanges, InstanceFilter,
-    InstanceVerification, ItemOutcome, ItemStart, ItemState, Job, JobFilter, JobItem, ListParams,
-    Mirror, MirrorChanges, MirrorFilter, MirrorGroupSummary, MirrorListParams, MirrorPage,
-    MirrorProvisioning, MirrorStatusUpdate, NewInstance, NewJob, NewMirror, NewPair, NewUser,
-    OffsetPage, OutboxMessage, Page, Pair, PairChanges, PairFilter, Storage, StorageError,
-    StorageResult, TokenSealer, User, Window, listing::SqlValue,
-};
+use crate::{Backend, StorageError, StorageResult, listing::SqlValue};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+pub(crate) type Db = sqlx::Postgres;
+pub(crate) type Pool = PgPool;
 
 /// Storage in PostgreSQL.
 #[derive(Debug, Clone)]
@@ -60,6 +56,7 @@ pub(crate) fn arguments(values: Vec<SqlValue>) -> StorageResult<PgArguments> {
     for value in values {
         match value {
             SqlValue::Int(v) => arguments.add(v),
+            SqlValue::Bool(v) => arguments.add(v),
             SqlValue::Text(v) => arguments.add(v),
             SqlValue::Time(v) => arguments.add(v),
         }
@@ -68,295 +65,7 @@ pub(crate) fn arguments(values: Vec<SqlValue>) -> StorageResult<PgArguments> {
     Ok(arguments)
 }
 
-#[async_trait]
-impl Storage for PgStorage {
-    fn backend(&self) -> Backend {
-        Backend::Postgres
-    }
-
-    async fn migrate(&self) -> StorageResult<()> {
-        MIGRATOR.run(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn ping(&self) -> StorageResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    async fn create_user(&self, user: &NewUser) -> StorageResult<User> {
-        users::create(&self.pool, user).await
-    }
-
-    async fn get_user(&self, id: i64) -> StorageResult<Option<User>> {
-        users::get(&self.pool, id).await
-    }
-
-    async fn get_user_by_username(&self, username: &str) -> StorageResult<Option<User>> {
-        users::get_by_username(&self.pool, username).await
-    }
-
-    async fn count_users(&self) -> StorageResult<i64> {
-        users::count(&self.pool).await
-    }
-
-    async fn set_user_active(&self, id: i64, active: bool) -> StorageResult<bool> {
-        users::set_active(&self.pool, id, active).await
-    }
-
-    async fn create_instance(
-        &self,
-        instance: &NewInstance,
-        seal_token: &TokenSealer,
-    ) -> StorageResult<Instance> {
-        instances::create(&self.pool, instance, seal_token).await
-    }
-
-    async fn get_instance(&self, id: i64) -> StorageResult<Option<Instance>> {
-        instances::get(&self.pool, id).await
-    }
-
-    async fn list_instances(
-        &self,
-        filter: &InstanceFilter,
-        params: &ListParams,
-    ) -> StorageResult<Page<Instance>> {
-        instances::list(&self.pool, filter, params).await
-    }
-
-    async fn update_instance(
-        &self,
-        id: i64,
-        changes: &InstanceChanges,
-    ) -> StorageResult<Option<Instance>> {
-        instances::update(&self.pool, id, changes).await
-    }
-
-    async fn delete_instance(
-        &self,
-        id: i64,
-        cascade: bool,
-    ) -> StorageResult<DeleteInstanceOutcome> {
-        instances::delete(&self.pool, id, cascade).await
-    }
-
-    async fn instance_pair_count(&self, id: i64) -> StorageResult<i64> {
-        instances::pair_count(&self.pool, id).await
-    }
-
-    async fn record_instance_verification(
-        &self,
-        id: i64,
-        verification: &InstanceVerification,
-    ) -> StorageResult<bool> {
-        instances::record_verification(&self.pool, id, verification).await
-    }
-
-    async fn create_pair(&self, pair: &NewPair) -> StorageResult<Pair> {
-        pairs::create(&self.pool, pair).await
-    }
-
-    async fn get_pair(&self, id: i64) -> StorageResult<Option<Pair>> {
-        pairs::get(&self.pool, id).await
-    }
-
-    async fn list_pairs(
-        &self,
-        filter: &PairFilter,
-        params: &ListParams,
-    ) -> StorageResult<Page<Pair>> {
-        pairs::list(&self.pool, filter, params).await
-    }
-
-    async fn update_pair(&self, id: i64, changes: &PairChanges) -> StorageResult<Option<Pair>> {
-        pairs::update(&self.pool, id, changes).await
-    }
-
-    async fn delete_pair(&self, id: i64) -> StorageResult<Option<i64>> {
-        pairs::delete(&self.pool, id).await
-    }
-
-    async fn find_reverse_pair(
-        &self,
-        source_instance_id: i64,
-        target_instance_id: i64,
-        excluding: Option<i64>,
-    ) -> StorageResult<Option<i64>> {
-        pairs::find_reverse(
-            &self.pool,
-            source_instance_id,
-            target_instance_id,
-            excluding,
-        )
-        .await
-    }
-
-    async fn count_mirrors(&self, pair_id: i64) -> StorageResult<i64> {
-        mirrors::count(&self.pool, pair_id).await
-    }
-
-    async fn insert_mirror(&self, mirror: &NewMirror) -> StorageResult<Mirror> {
-        todo!("storage: insert_mirror")
-    }
-
-    async fn get_mirror(&self, id: i64) -> StorageResult<Option<Mirror>> {
-        todo!("storage: get_mirror")
-    }
-
-    async fn find_mirror_by_paths(
-        &self,
-        pair_id: i64,
-        source_path: &str,
-        target_path: &str,
-    ) -> StorageResult<Option<Mirror>> {
-        todo!("storage: find_mirror_by_paths")
-    }
-
-    async fn list_mirrors(
-        &self,
-        filter: &MirrorFilter,
-        params: &MirrorListParams,
-    ) -> StorageResult<MirrorPage> {
-        todo!("storage: list_mirrors")
-    }
-
-    async fn pair_mirrors(&self, pair_id: i64) -> StorageResult<Vec<Mirror>> {
-        todo!("storage: pair_mirrors")
-    }
-
-    async fn mirror_group_tree(
-        &self,
-        filter: &MirrorFilter,
-    ) -> StorageResult<Vec<MirrorGroupSummary>> {
-        todo!("storage: mirror_group_tree")
-    }
-
-    async fn update_mirror(
-        &self,
-        id: i64,
-        changes: &MirrorChanges,
-    ) -> StorageResult<Option<Mirror>> {
-        todo!("storage: update_mirror")
-    }
-
-    async fn record_mirror_provisioning(
-        &self,
-        id: i64,
-        provisioning: &MirrorProvisioning,
-    ) -> StorageResult<bool> {
-        todo!("storage: record_mirror_provisioning")
-    }
-
-    async fn record_mirror_status(
-        &self,
-        id: i64,
-        status: &MirrorStatusUpdate,
-    ) -> StorageResult<bool> {
-        todo!("storage: record_mirror_status")
-    }
-
-    async fn delete_mirror(&self, id: i64) -> StorageResult<bool> {
-        todo!("storage: delete_mirror")
-    }
-
-    async fn mirrors_due_for_status_check(
-        &self,
-        checked_before: DateTime<Utc>,
-        limit: u32,
-    ) -> StorageResult<Vec<Mirror>> {
-        todo!("storage: mirrors_due_for_status_check")
-    }
-
-    async fn create_job(&self, job: &NewJob) -> StorageResult<CreatedJob> {
-        todo!("storage: create_job")
-    }
-
-    async fn get_job(&self, id: i64) -> StorageResult<Option<Job>> {
-        todo!("storage: get_job")
-    }
-
-    async fn list_jobs(
-        &self,
-        filter: &JobFilter,
-        window: Window,
-    ) -> StorageResult<OffsetPage<Job>> {
-        todo!("storage: list_jobs")
-    }
-
-    async fn list_job_items(
-        &self,
-        job_id: i64,
-        state: Option<ItemState>,
-        window: Window,
-    ) -> StorageResult<OffsetPage<JobItem>> {
-        todo!("storage: list_job_items")
-    }
-
-    async fn get_job_item(&self, id: i64) -> StorageResult<Option<JobItem>> {
-        todo!("storage: get_job_item")
-    }
-
-    async fn start_job_item(&self, item_id: i64) -> StorageResult<ItemStart> {
-        todo!("storage: start_job_item")
-    }
-
-    async fn finish_job_item(
-        &self,
-        item_id: i64,
-        outcome: &ItemOutcome,
-    ) -> StorageResult<Option<Job>> {
-        todo!("storage: finish_job_item")
-    }
-
-    async fn add_job_item_warning(&self, item_id: i64, warning: &str) -> StorageResult<()> {
-        todo!("storage: add_job_item_warning")
-    }
-
-    async fn cancel_job(&self, id: i64) -> StorageResult<Option<Job>> {
-        todo!("storage: cancel_job")
-    }
-
-    async fn retry_failed_items(
-        &self,
-        job_id: i64,
-        traceparent: Option<&str>,
-    ) -> StorageResult<Option<Job>> {
-        todo!("storage: retry_failed_items")
-    }
-
-    async fn claim_outbox(&self, limit: u32, lease: Duration) -> StorageResult<Vec<OutboxMessage>> {
-        todo!("storage: claim_outbox")
-    }
-
-    async fn delete_outbox(&self, ids: &[i64]) -> StorageResult<()> {
-        todo!("storage: delete_outbox")
-    }
-
-    async fn release_outbox(&self, id: i64, available_at: DateTime<Utc>) -> StorageResult<()> {
-        todo!("storage: release_outbox")
-    }
-
-    async fn outbox_len(&self) -> StorageResult<i64> {
-        todo!("storage: outbox_len")
-    }
-
-    async fn try_acquire_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        ttl: Duration,
-    ) -> StorageResult<bool> {
-        todo!("storage: try_acquire_lease")
-    }
-
-    async fn release_lease(&self, name: &str, holder: &str) -> StorageResult<()> {
-        todo!("storage: release_lease")
-    }
-}
+crate::storage_impl::impl_storage!(PgStorage, Backend::Postgres);
 
 pub(crate) const DIALECT: crate::listing::Dialect = crate::listing::Dialect::Postgres;
 
