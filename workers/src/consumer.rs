@@ -27,7 +27,7 @@ use crate::{
     publish::Publisher,
     retry::{Dispatcher, Outcome},
     shutdown::Shutdown,
-    task::{DeadReason, Task},
+    task::{DeadReason, Task, TaskMessage},
     topology::Topology,
 };
 

@@ -12,9 +12,12 @@ pub mod config;
 pub mod connect;
 pub mod consumer;
 pub mod health;
+pub mod inprocess;
 pub mod metrics;
 pub mod publish;
+pub mod relay;
 pub mod retry;
+pub mod scheduler;
 pub mod shutdown;
 pub mod task;
 pub mod topology;
@@ -32,7 +35,7 @@ pub use health::Readiness;
 pub use publish::Publisher;
 pub use retry::{Dispatcher, Outcome, RetryPolicy};
 pub use shutdown::Shutdown;
-pub use task::{HandlerRegistry, Task, TaskError, TaskHandler};
+pub use task::{HandlerRegistry, Task, TaskError, TaskHandler, TaskMessage};
 pub use topology::Topology;
 
 /// The handlers this build of the worker knows. Empty for now: every task is parked as

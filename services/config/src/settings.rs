@@ -67,6 +67,15 @@ pub struct Settings {
     pub log_level: String,
     /// Comma-separated origins allowed by CORS on the REST gateway; empty disables CORS.
     pub cors_origins: String,
+    /// Requests per minute Mirror Maestro sends to each GitLab instance, shared by every
+    /// process (GitLab's default authenticated API limit is 2,000/min; stay below it).
+    pub gitlab_requests_per_minute: u32,
+    /// Requests in flight at once per GitLab instance and process.
+    pub gitlab_max_concurrency: u32,
+    /// Lifetime of the project access tokens created for mirrors, in days (1-365).
+    pub mirror_token_lifetime_days: u32,
+    /// How often every mirror's status is read from GitLab, in seconds; 0 disables it.
+    pub status_refresh_interval_secs: u64,
 }
 
 /// Values given on the command line; they override every other layer.
@@ -138,6 +147,10 @@ struct Defaults {
     log_format: LogFormat,
     log_level: String,
     cors_origins: String,
+    gitlab_requests_per_minute: u32,
+    gitlab_max_concurrency: u32,
+    mirror_token_lifetime_days: u32,
+    status_refresh_interval_secs: u64,
 }
 
 impl Defaults {
@@ -155,6 +168,10 @@ impl Defaults {
             log_format: LogFormat::Pretty,
             log_level: "info".into(),
             cors_origins: String::new(),
+            gitlab_requests_per_minute: 600,
+            gitlab_max_concurrency: 8,
+            mirror_token_lifetime_days: 365,
+            status_refresh_interval_secs: 300,
         }
     }
 }
@@ -180,6 +197,10 @@ impl Settings {
         "MM_LOG_FORMAT",
         "MM_LOG_LEVEL",
         "MM_CORS_ORIGINS",
+        "MM_GITLAB_REQUESTS_PER_MINUTE",
+        "MM_GITLAB_MAX_CONCURRENCY",
+        "MM_MIRROR_TOKEN_LIFETIME_DAYS",
+        "MM_STATUS_REFRESH_INTERVAL_SECS",
     ];
 
     /// Loads the configuration from the process environment and the given flags.
@@ -256,6 +277,24 @@ impl Settings {
             return Err(ConfigError::invalid(
                 "MM_JWT_TTL_HOURS",
                 "must be between 1 and 8760",
+            ));
+        }
+        if !(1..=100_000).contains(&self.gitlab_requests_per_minute) {
+            return Err(ConfigError::invalid(
+                "MM_GITLAB_REQUESTS_PER_MINUTE",
+                "must be between 1 and 100000",
+            ));
+        }
+        if !(1..=256).contains(&self.gitlab_max_concurrency) {
+            return Err(ConfigError::invalid(
+                "MM_GITLAB_MAX_CONCURRENCY",
+                "must be between 1 and 256",
+            ));
+        }
+        if !(1..=365).contains(&self.mirror_token_lifetime_days) {
+            return Err(ConfigError::invalid(
+                "MM_MIRROR_TOKEN_LIFETIME_DAYS",
+                "must be between 1 and 365 (GitLab's maximum token lifetime)",
             ));
         }
         if self.db_max_connections == 0 {
@@ -356,7 +395,15 @@ fn sqlite_url(path: &Path) -> String {
 
 /// Settings that are not strings; their environment values are parsed so `true` and `8`
 /// reach boolean and integer fields as such, while `12345678` stays a string elsewhere.
-const TYPED_SETTINGS: &[&str] = &["db_max_connections", "jwt_ttl_hours", "allow_private_ips"];
+const TYPED_SETTINGS: &[&str] = &[
+    "db_max_connections",
+    "jwt_ttl_hours",
+    "allow_private_ips",
+    "gitlab_requests_per_minute",
+    "gitlab_max_concurrency",
+    "mirror_token_lifetime_days",
+    "status_refresh_interval_secs",
+];
 
 fn env_value(key: &str, value: &str) -> figment::value::Value {
     if TYPED_SETTINGS.contains(&key) {
