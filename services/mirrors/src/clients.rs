@@ -5,9 +5,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use mm_crypto::{Cipher, aad};
-use mm_gitlab::{
-    BreakerConfig, GitLabClient, InstanceKey, RateBudget, RetryPolicy, SecretToken,
-};
+use mm_gitlab::{BreakerConfig, GitLabClient, InstanceKey, RateBudget, RetryPolicy, SecretToken};
 use mm_storage::Instance;
 use parking_lot::Mutex;
 

@@ -16,7 +16,13 @@
 //! 5. Lifecycle `ready`, then a first sync (best effort).
 //!
 //! A failure that retrying cannot fix (or the last attempt of one it could) removes what
-//! exists in GitLab for this mirror (mirror, then token) and leaves the row `create_failed`.
+//! exists in GitLab for this mirror (mirror, then token) and leaves the row `create_failed`
+//! — unless the mirror was `ready` already (a redelivery re-checking it), which is left as it
+//! is.
+//!
+//! Push mirrors are created without their branch regex, which is set by a second call:
+//! GitLab refuses `only_protected_branches` and `mirror_branch_regex` in one request (Grape
+//! `mutually_exclusive` looks at the presence of the keys, not their values).
 
 use mm_gitlab::{GitLabClient, Project, SecretToken};
 use mm_storage::{MirrorLifecycle, MirrorProvisioning, StorageError};
@@ -25,8 +31,8 @@ use serde_json::json;
 use crate::context::MirrorsContext;
 use crate::item::{Done, OpError, OpResult, Run};
 use crate::remote::{
-    delete_push, is_community, pull_active, pull_config, push_create, push_mirrors_to,
-    push_update,
+    apply_push_settings, create_push, delete_push, is_community, pull_active, pull_config,
+    push_mirrors_to,
 };
 use crate::scope::{Effective, Scope};
 use crate::sync;
@@ -61,10 +67,14 @@ pub(crate) async fn run(ctx: &MirrorsContext, run: &mut Run) -> OpResult<Done> {
         run.set("note", "the mirror is being deleted");
         return Ok(Done::Skipped);
     }
+    // A redelivery after the mirror was set up re-checks it; a failure then must not tear
+    // down a working mirror.
+    let was_ready = scope.mirror.lifecycle == MirrorLifecycle::Ready;
     let mut created = Created::default();
     match provision(ctx, run, &mut scope, &mut created).await {
         Ok(done) => Ok(done),
         Err(error) if error.is_retryable() && !run.task.last_attempt => Err(error),
+        Err(error) if was_ready => Err(error),
         Err(error) => {
             rollback(ctx, run, &scope, &created).await;
             let message = error.message();
@@ -95,8 +105,20 @@ async fn provision(
     let target_client = ctx.clients.client(&scope.target)?;
 
     // 1. Projects.
-    let source = lookup(&source_client, &scope.mirror.source_project_path, "source", &scope.source.name).await?;
-    let target = lookup(&target_client, &scope.mirror.target_project_path, "target", &scope.target.name).await?;
+    let source = lookup(
+        &source_client,
+        &scope.mirror.source_project_path,
+        "source",
+        &scope.source.name,
+    )
+    .await?;
+    let target = lookup(
+        &target_client,
+        &scope.mirror.target_project_path,
+        "target",
+        &scope.target.name,
+    )
+    .await?;
     let (source_id, target_id) = (source.id as i64, target.id as i64);
     run.set("source_project_id", source_id);
     run.set("target_project_id", target_id);
@@ -108,7 +130,11 @@ async fn provision(
             target_project_id: Some(target_id),
             ..Default::default()
         };
-        match ctx.storage.record_mirror_provisioning(scope.id(), &ids).await {
+        match ctx
+            .storage
+            .record_mirror_provisioning(scope.id(), &ids)
+            .await
+        {
             Ok(true) => {}
             Ok(false) => return Err(OpError::failed("the mirror was deleted meanwhile")),
             Err(StorageError::AlreadyExists { .. }) => {
@@ -122,10 +148,13 @@ async fn provision(
         scope.mirror.source_project_id = Some(source_id);
         scope.mirror.target_project_id = Some(target_id);
     }
-    // An earlier attempt got as far as the token: whatever points at our URL is ours.
-    let prior_attempt = scope.mirror.gitlab_token_id.is_some()
-        || scope.mirror.encrypted_mirror_token.is_some()
-        || scope.mirror.gitlab_mirror_id.is_some();
+    // An earlier attempt of this create got as far as the token (the preflight ran before
+    // it): whatever points at our URL now is ours. Not after a rollback (`create_failed`):
+    // what exists then was made by someone else.
+    let prior_attempt = scope.mirror.lifecycle != MirrorLifecycle::CreateFailed
+        && (scope.mirror.gitlab_token_id.is_some()
+            || scope.mirror.encrypted_mirror_token.is_some()
+            || scope.mirror.gitlab_mirror_id.is_some());
     let eff = scope.effective();
     if Effective::regex_dropped(&scope.pair, &scope.mirror) {
         run.warn(
@@ -160,12 +189,23 @@ async fn provision(
         }
         existing
     } else {
-        preflight_pull(scope, &owner_client, owner_project, &remote_url, prior_attempt).await?;
+        preflight_pull(
+            scope,
+            &owner_client,
+            owner_project,
+            &remote_url,
+            prior_attempt,
+        )
+        .await?;
         vec![]
     };
 
     // 3. Token on the remote project.
-    let token_project = if scope.is_push() { target_id } else { source_id };
+    let token_project = if scope.is_push() {
+        target_id
+    } else {
+        source_id
+    };
     let token = ensure_token(ctx, run, scope, &remote_client, token_project, created).await?;
     run.set("token_id", token.id);
     run.set("token_name", token.name.clone());
@@ -192,7 +232,11 @@ async fn provision(
         };
         // Mirrors to our URL other than the adopted one are ours from interrupted attempts
         // (duplicates, or carrying a token that was just replaced).
-        for stale in existing_push.iter().map(|m| m.id as i64).filter(|id| Some(*id) != adopt) {
+        for stale in existing_push
+            .iter()
+            .map(|m| m.id as i64)
+            .filter(|id| Some(*id) != adopt)
+        {
             match delete_push(&owner_client, owner_project, stale).await {
                 Ok(_) => run.warn(format!(
                     "removed push mirror {stale} left behind by an interrupted attempt"
@@ -203,11 +247,11 @@ async fn provision(
                 Err(e) => run.warn(format!("could not remove stale push mirror {stale}: {e}")),
             }
         }
+        let community = is_community(&scope.source);
         let gitlab_mirror_id = match adopt {
             Some(id) => {
                 created.push_mirror = Some(id);
-                owner_client
-                    .update_remote_mirror(gitlab_id(owner_project), gitlab_id(id), &push_update(&eff))
+                apply_push_settings(&owner_client, owner_project, id, &eff, community)
                     .await
                     .map_err(|e| OpError::gitlab("updating the existing push mirror", e))?;
                 run.set("mirror_reused", true);
@@ -215,16 +259,20 @@ async fn provision(
             }
             None => {
                 let url = scope.remote_repo_url_with(&token.secret)?;
-                let mirror = owner_client
-                    .create_remote_mirror(gitlab_id(owner_project), &push_create(url, &eff))
-                    .await
-                    .map_err(|e| {
-                        OpError::gitlab(
-                            format!("creating the push mirror on {}", scope.source.name),
-                            e,
-                        )
-                    })?;
-                created.push_mirror = Some(mirror.id as i64);
+                let mirror = create_push(
+                    &owner_client,
+                    owner_project,
+                    url,
+                    &eff,
+                    &mut created.push_mirror,
+                )
+                .await
+                .map_err(|e| {
+                    OpError::gitlab(
+                        format!("creating the push mirror on {}", scope.source.name),
+                        e,
+                    )
+                })?;
                 run.set("mirror_reused", false);
                 mirror.id as i64
             }
@@ -238,16 +286,27 @@ async fn provision(
             .configure_pull_mirror(gitlab_id(owner_project), &config)
             .await
             .map_err(|e| {
-                OpError::gitlab(format!("configuring the pull mirror on {}", scope.target.name), e)
+                OpError::gitlab(
+                    format!("configuring the pull mirror on {}", scope.target.name),
+                    e,
+                )
             })?;
-        if !mirror.url.as_deref().is_some_and(|u| crate::scope::same_repo(u, &remote_url)) {
+        if !mirror
+            .url
+            .as_deref()
+            .is_some_and(|u| crate::scope::same_repo(u, &remote_url))
+        {
             return Err(OpError::failed(
                 "GitLab did not keep the pull mirror's URL (read back differs)",
             ));
         }
     }
     run.set("settings", eff.to_json(scope.direction()));
-    if !ctx.storage.record_mirror_provisioning(scope.id(), &ready).await? {
+    if !ctx
+        .storage
+        .record_mirror_provisioning(scope.id(), &ready)
+        .await?
+    {
         return Err(OpError::failed("the mirror was deleted meanwhile"));
     }
     scope.mirror.gitlab_mirror_id = ready.gitlab_mirror_id.or(scope.mirror.gitlab_mirror_id);
@@ -461,9 +520,9 @@ async fn rollback(ctx: &MirrorsContext, run: &mut Run, scope: &Scope, created: &
                     .await
                 {
                     Ok(ids) => removed.extend(ids.into_iter().map(|id| json!({"token": id}))),
-                    Err(e) => run.warn(format!(
-                        "rollback: could not look for leftover tokens: {e}"
-                    )),
+                    Err(e) => {
+                        run.warn(format!("rollback: could not look for leftover tokens: {e}"))
+                    }
                 }
                 for w in warnings {
                     run.warn(w);

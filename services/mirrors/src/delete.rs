@@ -45,29 +45,28 @@ fn tolerate(run: &mut Run, what: &str, error: mm_gitlab::GitLabError) -> OpResul
 }
 
 async fn cleanup(ctx: &MirrorsContext, run: &mut Run, scope: &Scope) -> OpResult {
-    let ready = scope.mirror.lifecycle == MirrorLifecycle::Ready;
-    // An interrupted create may have left a mirror without recording it; the preflight
-    // ran before, so a mirror to our URL then is ours.
-    let started = scope.mirror.gitlab_token_id.is_some()
-        || scope.mirror.encrypted_mirror_token.is_some()
-        || scope.mirror.gitlab_mirror_id.is_some();
+    // A create interrupted between creating the push mirror and recording its id left a
+    // mirror we only know by its URL: look for it when a token is recorded (the create got
+    // past its preflight) but no mirror id.
+    let unrecorded_mirror = scope.mirror.gitlab_mirror_id.is_none()
+        && scope.mirror.lifecycle != MirrorLifecycle::CreateFailed
+        && (scope.mirror.gitlab_token_id.is_some()
+            || scope.mirror.encrypted_mirror_token.is_some());
     let remote_url = scope.remote_repo_url()?;
 
     // 1. The mirror.
     let mut removed = vec![];
     if let Some(project) = scope.owner_project_id() {
         match scope.owner_client(ctx) {
-            Err(e) => run.warn(format!("{}; the GitLab mirror was not removed", e.message())),
+            Err(e) => run.warn(format!(
+                "{}; the GitLab mirror was not removed",
+                e.message()
+            )),
             Ok(client) if scope.is_push() => {
                 let mut ids: Vec<i64> = scope.mirror.gitlab_mirror_id.into_iter().collect();
-                if started && !ready {
+                if unrecorded_mirror {
                     match push_mirrors_to(&client, project, &remote_url).await {
-                        Ok(found) => ids.extend(
-                            found
-                                .iter()
-                                .map(|m| m.id as i64)
-                                .filter(|id| Some(*id) != scope.mirror.gitlab_mirror_id),
-                        ),
+                        Ok(found) => ids.extend(found.iter().map(|m| m.id as i64)),
                         Err(e) => tolerate(run, "listing the push mirrors", e)?,
                     }
                 }
@@ -111,7 +110,10 @@ async fn cleanup(ctx: &MirrorsContext, run: &mut Run, scope: &Scope) -> OpResult
     let client = match scope.remote_client(ctx) {
         Ok(client) => client,
         Err(e) => {
-            run.warn(format!("{}; the mirror's token was not revoked", e.message()));
+            run.warn(format!(
+                "{}; the mirror's token was not revoked",
+                e.message()
+            ));
             return Ok(());
         }
     };

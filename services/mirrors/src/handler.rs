@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use mm_worker::{HandlerRegistry, Task, TaskError, TaskHandler};
+use mm_tasks::{HandlerRegistry, Task, TaskError, TaskHandler};
 
 use crate::context::MirrorsContext;
 use crate::item::{OpResult, Run, run_item};
@@ -72,10 +72,22 @@ impl TaskHandler for MirrorHandler {
             Operation::Delete => run_item(ctx, task, no_check, delete::run).await,
             Operation::InstanceVerify => run_item(ctx, task, no_check, instance::verify).await,
             Operation::PairRemove => {
-                run_item(ctx, task, instance::wait_for_cleanups, instance::remove_pair).await
+                run_item(
+                    ctx,
+                    task,
+                    instance::wait_for_cleanups,
+                    instance::remove_pair,
+                )
+                .await
             }
             Operation::InstanceRemove => {
-                run_item(ctx, task, instance::wait_for_cleanups, instance::remove_instance).await
+                run_item(
+                    ctx,
+                    task,
+                    instance::wait_for_cleanups,
+                    instance::remove_instance,
+                )
+                .await
             }
         }
     }

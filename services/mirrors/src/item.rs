@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use mm_gitlab::{GitLabError, mask_url_credentials};
 use mm_storage::{ItemOutcome, ItemStart, ItemState, StorageError};
-use mm_worker::{Task, TaskError};
+use mm_tasks::{Task, TaskError};
 use serde_json::{Map, Value};
 
 use crate::clients::ClientError;
@@ -29,10 +29,7 @@ use crate::context::MirrorsContext;
 #[derive(Debug)]
 pub(crate) enum OpError {
     /// A GitLab call failed; `context` says what we were doing.
-    GitLab {
-        context: String,
-        error: GitLabError,
-    },
+    GitLab { context: String, error: GitLabError },
     /// The operation cannot succeed as things are (message for the operator).
     Failed(String),
     /// The database failed (retried like a transient GitLab error).
@@ -137,12 +134,6 @@ impl Run {
         }
     }
 
-    /// A run of a task without a job (tests, direct calls).
-    #[cfg(test)]
-    pub fn detached(kind: &str, payload: Value) -> Self {
-        Run::new(Task::new(kind, payload))
-    }
-
     /// An id from the payload (`mirror_id`, `pair_id`, `instance_id`).
     pub fn payload_id(&self, key: &str) -> OpResult<i64> {
         [&self.task.payload, &self.item_payload]
@@ -162,7 +153,8 @@ impl Run {
     }
 }
 
-/// The operations, dispatched by [`crate::handler::MirrorHandler`].
+/// Runs `operation` for `task` with the item bookkeeping described in the module docs;
+/// `before_start` may defer the task before its item is started.
 pub(crate) async fn run_item<F, P>(
     ctx: &MirrorsContext,
     task: Task,
@@ -184,15 +176,20 @@ where
             Err(error) => return Err(storage_retry(&error)),
         }
     }
+    // A check before the item starts (the final steps of delete jobs wait there, so their
+    // item stays queued meanwhile). A failure it finds is recorded like the operation's.
+    let mut early_failure = None;
     if let Err(error) = before_start(ctx, &run).await {
-        return match error {
-            OpError::Deferred { message, after } => Err(TaskError::defer(message, after)),
-            other if other.is_retryable() => Err(TaskError::Retryable {
-                message: other.message(),
-                after: other.retry_after(),
-            }),
-            other => finish(ctx, &mut run, Instant::now(), Err(other)).await,
-        };
+        match error {
+            OpError::Deferred { message, after } => return Err(TaskError::defer(message, after)),
+            other if other.is_retryable() && !run.task.last_attempt => {
+                return Err(TaskError::Retryable {
+                    message: other.message(),
+                    after: other.retry_after(),
+                });
+            }
+            other => early_failure = Some(other),
+        }
     }
     let started = Instant::now();
     if let Some(item_id) = run.item_id {
@@ -207,7 +204,10 @@ where
             Err(error) => return Err(storage_retry(&error)),
         }
     }
-    let outcome = operation(ctx, &mut run).await;
+    let outcome = match early_failure {
+        Some(error) => Err(error),
+        None => operation(ctx, &mut run).await,
+    };
     finish(ctx, &mut run, started, outcome).await
 }
 

@@ -13,6 +13,10 @@
 //! let registry = mm_mirrors::handlers(ctx);
 //! ```
 //!
+//! A single process can use [`mm_gitlab::LocalRateBudget`] instead; keys are instance ids
+//! ([`instance_key`]), so `LocalRateBudget::set_config(&instance_key(id), cfg)` and
+//! [`PgRateBudget::set_config`] give one instance its own budget.
+//!
 //! The operator's `enabled` flag of a mirror is intent: a status refresh never turns it off
 //! when GitLab paused the mirror (it reports `gitlab_enabled` in the item result instead), so
 //! that a sync can switch the mirror back on.

@@ -38,25 +38,89 @@ pub(crate) async fn push_mirrors_to(
     Ok(all.into_iter().filter(|m| same_repo(&m.url, url)).collect())
 }
 
-/// The push mirror to create for `url` with the effective settings.
-pub(crate) fn push_create(url: SecretUrl, eff: &Effective) -> CreateRemoteMirror {
+/// The push mirror to create for `url`: every setting but the branch regex, which GitLab
+/// refuses in the same request as `only_protected_branches` (Grape `mutually_exclusive`
+/// checks the presence of both keys, whatever their values); see [`create_push`].
+fn push_create(url: SecretUrl, eff: &Effective) -> CreateRemoteMirror {
     CreateRemoteMirror {
         url,
         enabled: eff.enabled,
         only_protected_branches: eff.only_protected,
         keep_divergent_refs: Some(!eff.overwrite_diverged),
-        mirror_branch_regex: eff.branch_regex.clone(),
+        mirror_branch_regex: None,
         auth_method: None,
     }
 }
 
-/// The settings update of a push mirror (`""` clears a regex).
-pub(crate) fn push_update(eff: &Effective) -> UpdateRemoteMirror {
-    UpdateRemoteMirror {
+/// Creates a push mirror with the effective settings: the mirror, then its branch regex.
+/// `on_created` learns the new id before the regex is set, so a caller can remove the mirror
+/// again when that second call fails.
+pub(crate) async fn create_push(
+    client: &GitLabClient,
+    project_id: i64,
+    url: SecretUrl,
+    eff: &Effective,
+    on_created: &mut Option<i64>,
+) -> Result<RemoteMirror, GitLabError> {
+    let mirror = client
+        .create_remote_mirror(gitlab_id(project_id), &push_create(url, eff))
+        .await?;
+    *on_created = Some(mirror.id as i64);
+    match &eff.branch_regex {
+        Some(regex) => {
+            let only_regex = UpdateRemoteMirror {
+                mirror_branch_regex: Some(regex.clone()),
+                ..Default::default()
+            };
+            client
+                .update_remote_mirror(gitlab_id(project_id), mirror.id, &only_regex)
+                .await
+        }
+        None => Ok(mirror),
+    }
+}
+
+/// Applies the effective settings to an existing push mirror, never sending
+/// `only_protected_branches` and `mirror_branch_regex` in the same request: with a regex,
+/// protected-only goes off first; without, the regex is cleared first (skipped on Community
+/// Edition, which has no regex).
+pub(crate) async fn apply_push_settings(
+    client: &GitLabClient,
+    project_id: i64,
+    mirror_id: i64,
+    eff: &Effective,
+    community: bool,
+) -> Result<RemoteMirror, GitLabError> {
+    let (project, mirror) = (gitlab_id(project_id), gitlab_id(mirror_id));
+    let settings = UpdateRemoteMirror {
         enabled: Some(eff.enabled),
         only_protected_branches: Some(eff.only_protected),
         keep_divergent_refs: Some(!eff.overwrite_diverged),
-        mirror_branch_regex: Some(eff.branch_regex.clone().unwrap_or_default()),
+        mirror_branch_regex: None,
+    };
+    let regex = |r: &str| UpdateRemoteMirror {
+        mirror_branch_regex: Some(r.to_owned()),
+        ..Default::default()
+    };
+    match &eff.branch_regex {
+        Some(r) => {
+            client
+                .update_remote_mirror(project, mirror, &settings)
+                .await?;
+            client
+                .update_remote_mirror(project, mirror, &regex(r))
+                .await
+        }
+        None => {
+            if !community {
+                client
+                    .update_remote_mirror(project, mirror, &regex(""))
+                    .await?;
+            }
+            client
+                .update_remote_mirror(project, mirror, &settings)
+                .await
+        }
     }
 }
 
@@ -251,7 +315,11 @@ impl Observed {
                 }
             }
             Observed::Pull(m) => {
-                check("enabled", json!(eff.enabled), json!(m.enabled == Some(true)));
+                check(
+                    "enabled",
+                    json!(eff.enabled),
+                    json!(m.enabled == Some(true)),
+                );
                 check(
                     "only_mirror_protected_branches",
                     json!(eff.only_protected),

@@ -20,7 +20,7 @@ use mm_storage::{MirrorLifecycle, MirrorProvisioning};
 use crate::context::MirrorsContext;
 use crate::item::{Done, OpError, OpResult, Run};
 use crate::remote::{
-    Observed, delete_push, is_community, pull_config, push_create, push_mirrors_to,
+    Observed, create_push, delete_push, is_community, pull_config, push_mirrors_to,
 };
 use crate::scope::{Effective, Scope, same_repo};
 use crate::tokens::{self, gitlab_id};
@@ -130,8 +130,15 @@ pub(crate) async fn run(ctx: &MirrorsContext, run: &mut Run) -> OpResult<Done> {
         }
     }
     let mut warnings = vec![];
-    match tokens::revoke_family(ctx, &remote, mirror_id, token_project, Some(new_id), &mut warnings)
-        .await
+    match tokens::revoke_family(
+        ctx,
+        &remote,
+        mirror_id,
+        token_project,
+        Some(new_id),
+        &mut warnings,
+    )
+    .await
     {
         Ok(ids) if !ids.is_empty() => run.set("revoked_leftover_tokens", ids),
         Ok(_) => {}
@@ -144,10 +151,7 @@ pub(crate) async fn run(ctx: &MirrorsContext, run: &mut Run) -> OpResult<Done> {
     run.set("new_token_id", new_id);
     run.set("token_name", new.info.name);
     run.set("token_expires_at", expires.format("%Y-%m-%d").to_string());
-    run.set(
-        "gitlab_mirror_id",
-        switched.new_push_mirror.or(old_mirror),
-    );
+    run.set("gitlab_mirror_id", switched.new_push_mirror.or(old_mirror));
     if switched.new_push_mirror.is_some() {
         run.set("old_gitlab_mirror_id", old_mirror);
     }
@@ -168,10 +172,20 @@ async fn switch(
     let remote_url = scope.remote_repo_url()?;
     if scope.is_push() {
         let url = scope.remote_repo_url_with(token)?;
-        let created = owner
-            .create_remote_mirror(gitlab_id(owner_project), &push_create(url, eff))
-            .await
-            .map_err(|e| OpError::gitlab("creating the push mirror with the new token", e))?;
+        let mut new_mirror = None;
+        let created = create_push(owner, owner_project, url, eff, &mut new_mirror).await;
+        let created = match created {
+            Ok(created) => created,
+            Err(e) => {
+                if let Some(id) = new_mirror {
+                    let _ = delete_push(owner, owner_project, id).await;
+                }
+                return Err(OpError::gitlab(
+                    "creating the push mirror with the new token",
+                    e,
+                ));
+            }
+        };
         let id = created.id as i64;
         let confirmed = match owner
             .get_remote_mirror(gitlab_id(owner_project), created.id)
@@ -300,12 +314,13 @@ async fn retire_push_mirrors(
     let mut stale: Vec<i64> = old.into_iter().filter(|id| *id != keep).collect();
     match scope.remote_repo_url() {
         Ok(url) => match push_mirrors_to(owner, owner_project, &url).await {
-            Ok(mirrors) => stale.extend(
-                mirrors
-                    .iter()
-                    .map(|m| m.id as i64)
-                    .filter(|id| *id != keep && !stale.contains(id)),
-            ),
+            Ok(mirrors) => {
+                for id in mirrors.iter().map(|m| m.id as i64) {
+                    if id != keep && !stale.contains(&id) {
+                        stale.push(id);
+                    }
+                }
+            }
             Err(e) => run.warn(format!("could not list the push mirrors: {e}")),
         },
         Err(e) => run.warn(e.message()),

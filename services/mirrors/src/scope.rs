@@ -41,7 +41,9 @@ impl Effective {
             overwrite_diverged: o
                 .mirror_overwrite_diverged
                 .unwrap_or(pair.mirror_overwrite_diverged),
-            trigger_builds: o.mirror_trigger_builds.unwrap_or(pair.mirror_trigger_builds),
+            trigger_builds: o
+                .mirror_trigger_builds
+                .unwrap_or(pair.mirror_trigger_builds),
             only_protected,
             branch_regex: if only_protected { None } else { regex },
         }

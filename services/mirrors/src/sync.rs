@@ -139,9 +139,9 @@ async fn re_enable(ctx: &MirrorsContext, scope: &Scope, client: &GitLabClient) -
             .await
             .map_err(|e| OpError::gitlab("re-enabling the push mirror", e))?;
     } else {
-        let token = scope
-            .mirror_token(ctx)?
-            .ok_or_else(|| OpError::failed("no token is recorded for this mirror; rotate the token"))?;
+        let token = scope.mirror_token(ctx)?.ok_or_else(|| {
+            OpError::failed("no token is recorded for this mirror; rotate the token")
+        })?;
         let config = pull_config(scope, &token, &scope.effective())?;
         client
             .configure_pull_mirror(gitlab_id(project), &config)
@@ -188,7 +188,11 @@ pub(crate) async fn run_sync(ctx: &MirrorsContext, run: &mut Run) -> OpResult<Do
         re_enabled = true;
         run.warn(format!(
             "GitLab had disabled the mirror (last error: {}); re-enabled it",
-            before.status_update().last_error.as_deref().unwrap_or("none")
+            before
+                .status_update()
+                .last_error
+                .as_deref()
+                .unwrap_or("none")
         ));
     }
     run.set("re_enabled", re_enabled);
@@ -234,7 +238,11 @@ pub(crate) async fn run_refresh(ctx: &MirrorsContext, run: &mut Run) -> OpResult
         OpError::failed("GitLab has no mirror for this row (verify reports it as not_created)")
     })?;
     let status = observed.status_update();
-    if !ctx.storage.record_mirror_status(scope.id(), &status).await? {
+    if !ctx
+        .storage
+        .record_mirror_status(scope.id(), &status)
+        .await?
+    {
         run.set("note", "the mirror no longer exists");
         return Ok(Done::Skipped);
     }

@@ -21,7 +21,11 @@ pub(crate) async fn active_tokens(
     wanted: impl Fn(&str) -> bool,
 ) -> Result<Vec<ProjectAccessToken>, GitLabError> {
     let all: Vec<ProjectAccessToken> = client
-        .all_project_access_tokens(gitlab_id(project_id), Some(TokenState::Active), TOKEN_LIST_CAP)
+        .all_project_access_tokens(
+            gitlab_id(project_id),
+            Some(TokenState::Active),
+            TOKEN_LIST_CAP,
+        )
         .try_collect()
         .await?;
     Ok(all
@@ -88,7 +92,11 @@ pub(crate) async fn create_token(
 }
 
 /// Encrypts a new token for the mirror row.
-pub(crate) fn seal(ctx: &MirrorsContext, mirror_id: i64, token: &NewAccessToken) -> OpResult<String> {
+pub(crate) fn seal(
+    ctx: &MirrorsContext,
+    mirror_id: i64,
+    token: &NewAccessToken,
+) -> OpResult<String> {
     ctx.cipher
         .encrypt(token.token.expose(), &aad::mirror_token(mirror_id))
         .map_err(|e| OpError::failed(format!("cannot encrypt the mirror token: {e}")))

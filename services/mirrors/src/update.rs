@@ -4,7 +4,7 @@ use mm_storage::MirrorLifecycle;
 
 use crate::context::MirrorsContext;
 use crate::item::{Done, OpError, OpResult, Run};
-use crate::remote::{Observed, is_community, pull_config, push_update};
+use crate::remote::{Observed, apply_push_settings, is_community, pull_config};
 use crate::scope::{Effective, Scope};
 use crate::tokens::gitlab_id;
 
@@ -42,9 +42,14 @@ pub(crate) async fn run(ctx: &MirrorsContext, run: &mut Run) -> OpResult<Done> {
                 scope.owner_instance().name
             ));
         }
-        let mirror = client
-            .update_remote_mirror(gitlab_id(project), gitlab_id(mid), &push_update(&eff))
-            .await
+        let mirror = apply_push_settings(
+            &client,
+            project,
+            mid,
+            &eff,
+            is_community(scope.owner_instance()),
+        )
+        .await
             .map_err(|e| {
                 if e.is_not_found() {
                     OpError::failed(format!(

@@ -148,7 +148,11 @@ async fn check_tokens(
         return Ok(0);
     };
     let client: GitLabClient = scope.remote_client(ctx)?;
-    let recorded = if ready { scope.mirror.gitlab_token_id } else { None };
+    let recorded = if ready {
+        scope.mirror.gitlab_token_id
+    } else {
+        None
+    };
     if ready && let Some(id) = recorded {
         let state = match client
             .get_project_access_token(gitlab_id(project), gitlab_id(id))
