@@ -5,8 +5,9 @@ use anyhow::Context as _;
 use gitlab_sim::{InstanceSpec, Seed, Sim, SimConfig};
 use mm_config::Settings;
 use mm_proto::v1::{
-    CreateInstanceRequest, CreatePairRequest, MirrorDirection, Pair,
-    instance_service_client::InstanceServiceClient, pair_service_client::PairServiceClient,
+    CreateInstanceRequest, CreatePairRequest, ExportedMirror, ImportPairMirrorsRequest,
+    MirrorDirection, Pair, instance_service_client::InstanceServiceClient,
+    mirror_service_client::MirrorServiceClient, pair_service_client::PairServiceClient,
 };
 use tonic::{Request, metadata::MetadataValue, transport::Channel};
 
@@ -85,7 +86,8 @@ async fn register(grpc_url: &str, username: &str, password: &str, sim: &Sim) -> 
         Ok(request)
     };
     let mut instances = InstanceServiceClient::with_interceptor(channel.clone(), authorize.clone());
-    let mut pairs = PairServiceClient::with_interceptor(channel, authorize);
+    let mut pairs = PairServiceClient::with_interceptor(channel.clone(), authorize.clone());
+    let mut mirrors = MirrorServiceClient::with_interceptor(channel, authorize);
 
     let mut ids = Vec::new();
     for instance in &sim.instances {
@@ -104,20 +106,63 @@ async fn register(grpc_url: &str, username: &str, password: &str, sim: &Sim) -> 
             .into_inner();
         ids.push(created.instance.context("missing instance")?.id);
     }
-    pairs
-        .create_pair(CreatePairRequest {
-            pair: Some(Pair {
-                name: "east-to-west".into(),
-                source_instance_id: ids[0],
-                target_instance_id: ids[1],
-                mirror_direction: MirrorDirection::Push as i32,
-                only_mirror_protected_branches: false,
-                mirror_overwrite_diverged: true,
-                description: "Push mirrors from gitlab-east to gitlab-west".into(),
+    // Push mirrors of the acme projects from east to west, pull mirrors of the globex
+    // projects from west into east (pull mirrors need the Enterprise Edition, which both
+    // simulated instances run).
+    let demo_pairs = [
+        (
+            "east-to-west",
+            ids[0],
+            ids[1],
+            MirrorDirection::Push,
+            "acme/",
+            "Push mirrors from gitlab-east to gitlab-west",
+        ),
+        (
+            "west-to-east-pull",
+            ids[1],
+            ids[0],
+            MirrorDirection::Pull,
+            "globex/",
+            "Pull mirrors on gitlab-east from gitlab-west",
+        ),
+    ];
+    let projects = gitlab_sim::SeedSpec::demo().projects;
+    for (name, source, target, direction, prefix, description) in demo_pairs {
+        let pair = pairs
+            .create_pair(CreatePairRequest {
+                pair: Some(Pair {
+                    name: name.into(),
+                    source_instance_id: source,
+                    target_instance_id: target,
+                    mirror_direction: direction as i32,
+                    only_mirror_protected_branches: false,
+                    mirror_overwrite_diverged: true,
+                    description: description.into(),
+                    ..Default::default()
+                }),
+            })
+            .await?
+            .into_inner()
+            .pair
+            .context("missing pair")?;
+        let entries = projects
+            .iter()
+            .filter(|project| project.path.starts_with(prefix))
+            .map(|project| ExportedMirror {
+                source_project_path: project.path.clone(),
+                target_project_path: project.path.clone(),
                 ..Default::default()
-            }),
-        })
-        .await?;
+            })
+            .collect();
+        mirrors
+            .import_pair_mirrors(ImportPairMirrorsRequest {
+                pair_id: pair.id,
+                mirrors: entries,
+                dry_run: false,
+            })
+            .await?;
+    }
     Ok(())
 }
 

@@ -22,6 +22,7 @@ pub struct RunningProduct {
     stop: watch::Sender<bool>,
     api: JoinHandle<anyhow::Result<()>>,
     gateway: JoinHandle<anyhow::Result<()>>,
+    jobs: JoinHandle<anyhow::Result<()>>,
 }
 
 /// Migrates the database, prepares keys and the admin account, and starts every service.
@@ -43,7 +44,25 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningProduct> {
     let mut gateway_settings = settings.clone();
     gateway_settings.api_url = format!("http://{grpc_addr}");
 
+    // Jobs run in this process: from the outbox directly, or through RabbitMQ when
+    // MM_AMQP_URL is set (relay and consumer both here).
+    let runtime = mm_worker::runtime::JobRuntime::assemble(
+        &settings,
+        context.storage().clone(),
+        context.cipher().clone(),
+        mm_worker::runtime::rate_budget(&settings, None),
+    );
+    let context = context.with_rate_budget(runtime.budget.clone());
+    let dispatch = mm_worker::runtime::Dispatch::from_settings(&settings, true);
+
     let (stop, stop_rx) = watch::channel(false);
+    let jobs = tokio::spawn({
+        let settings = settings.clone();
+        let shutdown = mm_worker::Shutdown::from_future(stopped(stop_rx.clone()));
+        async move {
+            mm_worker::runtime::run_dispatch(&settings, runtime, dispatch, true, shutdown).await
+        }
+    });
     let api = tokio::spawn(mm_api::serve(
         context,
         grpc_listener,
@@ -61,6 +80,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningProduct> {
         stop,
         api,
         gateway,
+        jobs,
     })
 }
 
@@ -119,12 +139,14 @@ impl RunningProduct {
             stop,
             mut api,
             mut gateway,
+            mut jobs,
             ..
         } = self;
         let early_exit = tokio::select! {
             () = shutdown_signal() => None,
             result = &mut api => Some(("API", result)),
             result = &mut gateway => Some(("gateway", result)),
+            result = &mut jobs => Some(("job runner", result)),
         };
         tracing::info!("shutting down");
         let _ = stop.send(true);
@@ -134,6 +156,7 @@ impl RunningProduct {
         }
         api.await.context("API task panicked")??;
         gateway.await.context("gateway task panicked")??;
+        jobs.await.context("job runner task panicked")??;
         Ok(())
     }
 }

@@ -86,8 +86,9 @@ pub async fn run(
             running.spawn(async move {
                 let _permit = permit;
                 let mut task = task_of(&message);
-                task.attempt = u32::try_from(message.claims.max(1)).unwrap_or(u32::MAX);
-                task.redelivered = message.claims > 1;
+                // `claims` counts earlier claims: a task that ran before is a retry.
+                task.attempt = u32::try_from(message.claims.max(0) + 1).unwrap_or(u32::MAX);
+                task.redelivered = message.claims > 0;
                 let outcome = dispatcher.dispatch(task).await;
                 settle(&*storage, message.id, &message.task_kind, outcome).await;
             });

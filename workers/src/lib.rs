@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod publish;
 pub mod relay;
 pub mod retry;
+pub mod runtime;
 pub mod scheduler;
 pub mod shutdown;
 pub mod task;
@@ -38,12 +39,6 @@ pub use shutdown::Shutdown;
 pub use task::{HandlerRegistry, Task, TaskError, TaskHandler, TaskMessage};
 pub use topology::Topology;
 
-/// The handlers this build of the worker knows. Empty for now: every task is parked as
-/// `unknown_kind` until the sync handlers land.
-pub fn default_handlers() -> HandlerRegistry {
-    HandlerRegistry::new()
-}
-
 /// Runs the standalone worker until `shutdown` completes: health server on `worker_addr`,
 /// connection to `MM_AMQP_URL` (retried with backoff), topology, consumer.
 pub async fn run(
@@ -57,12 +52,25 @@ pub async fn run(
     let listener = TcpListener::bind(settings.worker_addr)
         .await
         .with_context(|| format!("MM_WORKER_ADDR: cannot listen on {}", settings.worker_addr))?;
-    Worker::new(amqp_url, config)
-        .with_handlers(default_handlers())
+    let runtime = runtime::JobRuntime::from_settings(settings).await?;
+    let shutdown = Shutdown::from_future(shutdown);
+    // Every replica competes for the scheduler lease; one of them runs the schedule.
+    let scheduler = tokio::spawn(scheduler::run(
+        runtime.storage.clone(),
+        runtime::JobRuntime::scheduler_options(settings),
+        shutdown.clone(),
+    ));
+    let result = Worker::new(amqp_url, config)
+        .with_handlers(runtime.handlers.clone())
         .with_metrics(metrics::install_recorder())
-        .run(Some(listener), Shutdown::from_future(shutdown))
+        .run(Some(listener), shutdown)
         .await
-        .map(|_| ())
+        .map(|_| ());
+    // The lease expires on its own when the worker stops.
+    scheduler.abort();
+    let _ = scheduler.await;
+    runtime.storage.close().await;
+    result
 }
 
 /// A worker to run inside any process.
