@@ -45,16 +45,16 @@ impl ItemCounts {
 
     /// Items created already finished.
     pub(crate) fn of_items(items: &[NewJobItem]) -> ItemCounts {
-        items
-            .iter()
-            .map(|item| ItemCounts::of(item.state))
-            .fold(ItemCounts::default(), |sum, one| ItemCounts {
+        items.iter().map(|item| ItemCounts::of(item.state)).fold(
+            ItemCounts::default(),
+            |sum, one| ItemCounts {
                 done: sum.done + one.done,
                 succeeded: sum.succeeded + one.succeeded,
                 failed: sum.failed + one.failed,
                 skipped: sum.skipped + one.skipped,
                 cancelled: sum.cancelled + one.cancelled,
-            })
+            },
+        )
     }
 }
 
@@ -103,7 +103,11 @@ macro_rules! job_operations {
                 })
                 .collect();
             let new_mirror_ids = insert_mirrors(&mut tx, &new_mirrors, time).await?;
-            for id in &new_job.mark_deleting {
+            // In id order, so concurrent jobs lock shared mirrors in the same order.
+            let mut mark_deleting = new_job.mark_deleting.clone();
+            mark_deleting.sort_unstable();
+            mark_deleting.dedup();
+            for id in &mark_deleting {
                 sqlx::query::<Db>(sql_mirrors::MARK_MIRROR_DELETING)
                     .bind(id)
                     .bind(DbTime(time))
@@ -156,8 +160,14 @@ macro_rules! job_operations {
                 });
                 insert.build().execute(&mut *tx).await?;
             }
-            queue_items(&mut tx, job_id, ItemState::Queued, new_job.traceparent.as_deref(), time)
-                .await?;
+            queue_items(
+                &mut tx,
+                job_id,
+                ItemState::Queued,
+                new_job.traceparent.as_deref(),
+                time,
+            )
+            .await?;
             finalize(&mut tx, job_id, time).await?;
             let job = fetch_job(&mut tx, job_id).await?;
             tx.commit().await?;
@@ -278,10 +288,7 @@ macro_rules! job_operations {
         }
 
         /// Locks the item's job, then the item (the lock order of every job transaction).
-        async fn lock_item(
-            conn: &mut Conn,
-            item_id: i64,
-        ) -> StorageResult<Option<(Job, JobItem)>> {
+        async fn lock_item(conn: &mut Conn, item_id: i64) -> StorageResult<Option<(Job, JobItem)>> {
             let Some(job_id) = sqlx::query_scalar::<Db, i64>(sql_jobs::ITEM_JOB_ID)
                 .bind(item_id)
                 .fetch_optional(&mut *conn)
@@ -384,8 +391,14 @@ macro_rules! job_operations {
                     .execute(&mut *tx)
                     .await?;
                 let warnings = item.warnings.len() as i64;
-                count_finished(&mut tx, job.id, ItemCounts::of(ItemState::Cancelled), warnings, time)
-                    .await?;
+                count_finished(
+                    &mut tx,
+                    job.id,
+                    ItemCounts::of(ItemState::Cancelled),
+                    warnings,
+                    time,
+                )
+                .await?;
                 finalize(&mut tx, job.id, time).await?;
                 tx.commit().await?;
                 return Ok(ItemStart::Cancelled);
@@ -502,10 +515,11 @@ macro_rules! job_operations {
             let Some(job) = lock_job(&mut tx, job_id).await? else {
                 return Ok(None);
             };
-            let failed = sqlx::query_scalar::<Db, Json<Vec<String>>>(sql_jobs::FAILED_ITEM_WARNINGS)
-                .bind(job_id)
-                .fetch_all(&mut *tx)
-                .await?;
+            let failed =
+                sqlx::query_scalar::<Db, Json<Vec<String>>>(sql_jobs::FAILED_ITEM_WARNINGS)
+                    .bind(job_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
             if failed.is_empty() {
                 return Ok(Some(job));
             }

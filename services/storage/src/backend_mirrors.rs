@@ -7,7 +7,8 @@
 //! sqlx cannot abstract over without a wall of trait bounds.
 
 /// Binds the values of one new mirror in the column order of `sql_mirrors::INSERT_MIRROR`
-/// (`$bind` is `.bind` on a query or `.push_bind` on a `Separated` builder).
+/// (`$bind` is `.bind` on a query or `.push_bind` on a `Separated` builder). `$now` is used
+/// twice (create and update time): pass a variable, not a call.
 macro_rules! bind_new_mirror {
     ($query:expr, $bind:ident, $mirror:expr, $now:expr) => {
         $query
@@ -33,8 +34,8 @@ macro_rules! mirror_operations {
         use sqlx::AssertSqlSafe;
 
         use crate::{
-            Mirror, MirrorChanges, MirrorFilter, MirrorGroupSummary, MirrorListParams,
-            MirrorPage, MirrorProvisioning, MirrorStatusUpdate, NewMirror, StorageResult,
+            Mirror, MirrorChanges, MirrorFilter, MirrorGroupSummary, MirrorListParams, MirrorPage,
+            MirrorProvisioning, MirrorStatusUpdate, NewMirror, StorageResult,
             mirrors_query::{mirror_list, mirror_tree},
             rows::{MirrorRow, convert},
             sql, sql_mirrors,
@@ -49,8 +50,9 @@ macro_rules! mirror_operations {
         }
 
         pub(super) async fn insert(pool: &Pool, mirror: &NewMirror) -> StorageResult<Mirror> {
+            let time = now();
             let query = sqlx::query_as::<Db, MirrorRow>(sql_mirrors::INSERT_MIRROR);
-            crate::backend_mirrors::bind_new_mirror!(query, bind, mirror, now())
+            crate::backend_mirrors::bind_new_mirror!(query, bind, mirror, time)
                 .fetch_one(pool)
                 .await?
                 .try_into()

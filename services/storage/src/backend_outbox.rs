@@ -67,6 +67,13 @@ macro_rules! outbox_operations {
             Ok(())
         }
 
+        pub(super) async fn release_claims(pool: &Pool) -> StorageResult<u64> {
+            Ok(sqlx::query::<Db>(sql_jobs::RELEASE_OUTBOX_CLAIMS)
+                .execute(pool)
+                .await?
+                .rows_affected())
+        }
+
         pub(super) async fn len(pool: &Pool) -> StorageResult<i64> {
             Ok(sqlx::query_scalar::<Db, i64>(sql_jobs::OUTBOX_LEN)
                 .fetch_one(pool)

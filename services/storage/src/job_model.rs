@@ -220,6 +220,9 @@ pub struct OutboxMessage {
 }
 
 /// Answer to a worker about to run an item.
+// One answer per item run, moved once: its size does not matter, and unboxed fields keep
+// pattern matching simple for callers.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemStart {
     /// Run it; the item is now `running` (attempts incremented) and the job `running`.

@@ -123,6 +123,9 @@ pub(crate) const ADD_ITEM_WARNING_SQLITE: &str = "UPDATE job_items \
 
 // ---- outbox ----
 
+pub(crate) const RELEASE_OUTBOX_CLAIMS: &str =
+    "UPDATE outbox SET locked_until = NULL WHERE locked_until IS NOT NULL";
+
 /// One message per item of job `$1` in state `$2`, in item order.
 pub(crate) const QUEUE_ITEMS: &str = "INSERT INTO outbox (job_id, item_id, task_kind, payload, \
      traceparent, available_at, claims, create_time) \

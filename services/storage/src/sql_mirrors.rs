@@ -91,8 +91,7 @@ pub(crate) const RECORD_MIRROR_STATUS: &str = "UPDATE mirrors SET last_update_st
 
 pub(crate) const DELETE_MIRROR: &str = "DELETE FROM mirrors WHERE id = $1";
 
-pub(crate) const MARK_MIRROR_DELETING: &str =
-    "UPDATE mirrors SET lifecycle = 'deleting', update_time = $2 \
+pub(crate) const MARK_MIRROR_DELETING: &str = "UPDATE mirrors SET lifecycle = 'deleting', update_time = $2 \
      WHERE id = $1 AND lifecycle <> 'deleting'";
 
 /// Uses the partial index `mirrors_status_check_idx` (same predicate on both databases).

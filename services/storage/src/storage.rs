@@ -211,6 +211,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn delete_outbox(&self, ids: &[i64]) -> StorageResult<()>;
     /// Makes a claimed message available again at `available_at` (in-process retries).
     async fn release_outbox(&self, id: i64, available_at: DateTime<Utc>) -> StorageResult<()>;
+    /// Frees every claimed message at once. Only for a process that knows it is the sole
+    /// consumer of the outbox (the all-in-one process at start-up): claims left by a run that
+    /// died become available without waiting for their lease.
+    async fn release_outbox_claims(&self) -> StorageResult<u64>;
     /// Messages not yet delivered (metrics, tests).
     async fn outbox_len(&self) -> StorageResult<i64>;
 

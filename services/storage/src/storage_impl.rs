@@ -29,7 +29,10 @@ macro_rules! impl_storage {
 
             // ---- users ----
 
-            async fn create_user(&self, user: &crate::NewUser) -> crate::StorageResult<crate::User> {
+            async fn create_user(
+                &self,
+                user: &crate::NewUser,
+            ) -> crate::StorageResult<crate::User> {
                 users::create(&self.pool, user).await
             }
 
@@ -104,7 +107,10 @@ macro_rules! impl_storage {
 
             // ---- pairs ----
 
-            async fn create_pair(&self, pair: &crate::NewPair) -> crate::StorageResult<crate::Pair> {
+            async fn create_pair(
+                &self,
+                pair: &crate::NewPair,
+            ) -> crate::StorageResult<crate::Pair> {
                 pairs::create(&self.pool, pair).await
             }
 
@@ -230,7 +236,10 @@ macro_rules! impl_storage {
 
             // ---- jobs ----
 
-            async fn create_job(&self, job: &crate::NewJob) -> crate::StorageResult<crate::CreatedJob> {
+            async fn create_job(
+                &self,
+                job: &crate::NewJob,
+            ) -> crate::StorageResult<crate::CreatedJob> {
                 jobs::create(&self.pool, job).await
             }
 
@@ -311,6 +320,10 @@ macro_rules! impl_storage {
                 available_at: chrono::DateTime<chrono::Utc>,
             ) -> crate::StorageResult<()> {
                 outbox::release(&self.pool, id, available_at).await
+            }
+
+            async fn release_outbox_claims(&self) -> crate::StorageResult<u64> {
+                outbox::release_claims(&self.pool).await
             }
 
             async fn outbox_len(&self) -> crate::StorageResult<i64> {

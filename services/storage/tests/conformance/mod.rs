@@ -6,9 +6,11 @@
 use std::sync::Arc;
 
 use mm_storage::{
-    Instance, InstanceFilter, ListParams, MirrorDirection, NewInstance, NewMirror, NewPair,
-    NewUser, Page, Pair, Sort, SortField, Storage, StorageError,
+    Instance, InstanceFilter, ItemMirror, ItemState, ListParams, MirrorDirection, NewInstance,
+    NewJob, NewJobItem, NewMirror, NewPair, NewUser, Page, Pair, Sort, SortField, Storage,
+    StorageError,
 };
+use serde_json::json;
 
 /// Declares one `#[tokio::test]` per suite function for `$backend`.
 macro_rules! conformance_tests {
@@ -48,6 +50,29 @@ macro_rules! all_conformance_tests {
             pair_delete_removes_its_mirrors,
             mirror_projects_are_unique_per_pair,
             concurrent_creates_of_one_name_yield_one_row,
+            mirror_round_trip_and_lookups,
+            mirror_paths_are_unique_per_pair,
+            mirror_updates_provisioning_and_status,
+            mirror_list_filters_combine_with_paging,
+            mirror_list_sorts_both_directions_with_tie_break,
+            mirror_token_status_boundaries,
+            mirror_group_tree_counts_every_ancestor,
+            mirrors_due_for_status_check_oldest_first,
+            create_job_writes_items_mirrors_and_outbox,
+            create_job_without_queued_items_is_finished,
+            create_job_is_atomic,
+            job_items_start_finish_and_count,
+            job_final_states,
+            finish_is_idempotent_under_redelivery,
+            cancel_job_cancels_queued_items,
+            start_in_cancelled_job_cancels_the_item,
+            retry_failed_items_requeues_them,
+            list_jobs_filters_and_pages,
+            concurrent_finishes_count_exactly,
+            outbox_claim_release_and_delete,
+            concurrent_claimers_never_share_a_message,
+            leases_are_exclusive_and_taken_over_after_expiry,
+            release_outbox_claims_frees_every_claim,
         );
     };
 }
@@ -56,9 +81,19 @@ pub(crate) use all_conformance_tests;
 pub(crate) use conformance_tests;
 
 mod instances;
+mod job_items;
+mod jobs;
+mod mirror_lists;
+mod mirrors;
+mod outbox;
 mod pairs;
 
 pub use instances::*;
+pub use job_items::*;
+pub use jobs::*;
+pub use mirror_lists::*;
+pub use mirrors::*;
+pub use outbox::*;
 pub use pairs::*;
 
 pub(crate) fn sealer(id: i64) -> Result<String, String> {
@@ -106,17 +141,67 @@ pub(crate) async fn create_pair(
         .expect("create pair")
 }
 
+/// Inserts `group/project-<project>` → `mirror/project-<project>` with GitLab ids `project`
+/// and `project + 10^12`; returns the mirror id.
 pub(crate) async fn add_mirror(storage: &Arc<dyn Storage>, pair_id: i64, project: i64) -> i64 {
+    let mut mirror = NewMirror::new(
+        pair_id,
+        format!("group/project-{project}"),
+        format!("mirror/project-{project}"),
+    );
+    mirror.source_project_id = Some(project);
+    mirror.target_project_id = Some(project + 1_000_000_000_000);
     storage
-        .insert_mirror(&NewMirror {
-            pair_id,
-            source_project_id: project,
-            source_project_path: format!("group/project-{project}"),
-            target_project_id: project + 1_000_000_000_000,
-            target_project_path: format!("mirror/project-{project}"),
-        })
+        .insert_mirror(&mirror)
         .await
         .expect("insert mirror")
+        .id
+}
+
+/// Two instances and a pair between them.
+pub(crate) async fn setup_pair(storage: &Arc<dyn Storage>) -> Pair {
+    let a = create_instance(storage, "A").await;
+    let b = create_instance(storage, "B").await;
+    create_pair(storage, "a-to-b", a.id, b.id).await
+}
+
+/// A queued item creating the mirror `source` → `target` of `pair_id`.
+pub(crate) fn create_item(pair_id: i64, source: &str, target: &str) -> NewJobItem {
+    NewJobItem {
+        mirror: ItemMirror::New(NewMirror::new(pair_id, source, target)),
+        label: format!("{source} → {target}"),
+        task_kind: "mirror.create".to_owned(),
+        payload: json!({"source": source}),
+        state: ItemState::Queued,
+        error: None,
+    }
+}
+
+/// A queued item without a mirror.
+pub(crate) fn plain_item(label: &str) -> NewJobItem {
+    NewJobItem {
+        mirror: ItemMirror::None,
+        label: label.to_owned(),
+        task_kind: "test.task".to_owned(),
+        payload: json!({"label": label}),
+        state: ItemState::Queued,
+        error: None,
+    }
+}
+
+/// A job of `kind` on `pair_id` with `items`.
+pub(crate) fn new_job(kind: &str, pair_id: Option<i64>, items: Vec<NewJobItem>) -> NewJob {
+    NewJob {
+        kind: kind.to_owned(),
+        pair_id,
+        mirror_id: None,
+        instance_id: None,
+        requested_by: "admin".to_owned(),
+        params: json!({"kind": kind}),
+        items,
+        traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned()),
+        mark_deleting: Vec::new(),
+    }
 }
 
 pub(crate) fn params(field: SortField, descending: bool, limit: u32) -> ListParams {

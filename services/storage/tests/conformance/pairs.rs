@@ -360,11 +360,9 @@ pub async fn mirror_projects_are_unique_per_pair(storage: Arc<dyn Storage>) {
     add_mirror(&storage, other.id, 5).await;
     let error = storage
         .insert_mirror(&NewMirror {
-            pair_id: pair.id,
-            source_project_id: 5,
-            source_project_path: "g/p".into(),
-            target_project_id: 5 + 1_000_000_000_000,
-            target_project_path: "m/p".into(),
+            source_project_id: Some(5),
+            target_project_id: Some(5 + 1_000_000_000_000),
+            ..NewMirror::new(pair.id, "g/p", "m/p")
         })
         .await
         .unwrap_err();
@@ -379,13 +377,7 @@ pub async fn mirror_projects_are_unique_per_pair(storage: Arc<dyn Storage>) {
         "{error:?}"
     );
     let error = storage
-        .insert_mirror(&NewMirror {
-            pair_id: pair.id + 1000,
-            source_project_id: 6,
-            source_project_path: "g/p".into(),
-            target_project_id: 7,
-            target_project_path: "m/p".into(),
-        })
+        .insert_mirror(&NewMirror::new(pair.id + 1000, "g/p", "m/p"))
         .await
         .unwrap_err();
     assert!(matches!(error, StorageError::MissingReference), "{error:?}");
