@@ -5,12 +5,22 @@ use std::{fmt, path::Path, sync::Arc, time::Duration};
 use anyhow::Context as _;
 use mm_config::Settings;
 use mm_crypto::{Cipher, keyfile::SecretSource};
+use mm_gitlab::{BudgetConfig, LocalRateBudget, RateBudget, RetryPolicy};
+use mm_mirrors::{ClientSettings, GitLabClients};
 use mm_storage::{NewUser, Storage, StorageError};
 
 use crate::auth::Authenticator;
 
 /// Length of a generated administrator password.
 const GENERATED_PASSWORD_LENGTH: usize = 20;
+
+/// Requests per minute to one GitLab instance: the default in-process rate budget, and the
+/// rate the API's duration estimates assume (there is no setting for it yet).
+pub(crate) const BUDGET_PER_MINUTE: u32 = 600;
+
+/// Longest time the API waits for GitLab (the only call it makes: the project search),
+/// including the wait for a rate-budget slot.
+pub(crate) const GITLAB_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Everything the API handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -19,6 +29,8 @@ pub struct ApiContext {
     cipher: Arc<Cipher>,
     authenticator: Arc<Authenticator>,
     settings: Arc<Settings>,
+    rate_budget: Arc<dyn RateBudget>,
+    gitlab: Arc<GitLabClients>,
 }
 
 impl fmt::Debug for ApiContext {
@@ -39,12 +51,39 @@ impl ApiContext {
         authenticator: Authenticator,
         settings: Settings,
     ) -> Self {
+        let cipher = Arc::new(cipher);
+        let rate_budget: Arc<dyn RateBudget> = Arc::new(LocalRateBudget::new(
+            BudgetConfig::per_minute(BUDGET_PER_MINUTE),
+        ));
+        let gitlab = gitlab_clients(&cipher, &rate_budget);
         Self {
             storage,
-            cipher: Arc::new(cipher),
+            cipher,
             authenticator: Arc::new(authenticator),
             settings: Arc::new(settings),
+            rate_budget,
+            gitlab,
         }
+    }
+
+    /// Replaces the rate budget of the API's GitLab calls (by default an in-process budget of
+    /// 600 requests per minute per instance). Pass the budget the workers share, so that the
+    /// API's project searches count against the same per-instance limit.
+    #[must_use]
+    pub fn with_rate_budget(mut self, budget: Arc<dyn RateBudget>) -> Self {
+        self.gitlab = gitlab_clients(&self.cipher, &budget);
+        self.rate_budget = budget;
+        self
+    }
+
+    /// The rate budget of the API's GitLab calls.
+    pub fn rate_budget(&self) -> &Arc<dyn RateBudget> {
+        &self.rate_budget
+    }
+
+    /// GitLab clients by instance, on the rate budget, with short deadlines.
+    pub(crate) fn gitlab(&self) -> &GitLabClients {
+        &self.gitlab
     }
 
     pub fn storage(&self) -> &Arc<dyn Storage> {
@@ -63,6 +102,20 @@ impl ApiContext {
     pub fn settings(&self) -> &Arc<Settings> {
         &self.settings
     }
+}
+
+/// Clients for interactive calls: one retry at most and [`GITLAB_DEADLINE`] overall.
+fn gitlab_clients(cipher: &Arc<Cipher>, budget: &Arc<dyn RateBudget>) -> Arc<GitLabClients> {
+    let settings = ClientSettings {
+        request_timeout: GITLAB_DEADLINE,
+        retry: RetryPolicy {
+            max_attempts: 2,
+            overall_deadline: GITLAB_DEADLINE,
+            ..RetryPolicy::default()
+        },
+        ..ClientSettings::default()
+    };
+    Arc::new(GitLabClients::new(cipher.clone(), budget.clone(), settings))
 }
 
 /// The administrator password generated at first start. Show it once, to the operator, and

@@ -2,16 +2,22 @@
 
 use mm_common::ApiError;
 use mm_crypto::aad;
+use mm_mirrors::kinds;
 use mm_proto::v1::{self, instance_service_server::InstanceService};
-use mm_storage::{DeleteInstanceOutcome, InstanceChanges, InstanceFilter, ListParams, NewInstance};
+use mm_storage::{
+    DeleteInstanceOutcome, Instance, InstanceChanges, InstanceFilter, ItemMirror, ItemState,
+    NewInstance, NewJobItem,
+};
+use serde_json::json;
 use tonic::{Request, Response, Status};
 
 use crate::{
-    ApiContext,
-    auth::principal,
-    convert,
+    ApiContext, convert,
     errors::{internal, storage_error},
-    paging, url_guard,
+    jobs::{self, Requester},
+    mirrors,
+    paging::CursorPaging,
+    url_guard,
     validation::{self, Violations},
 };
 
@@ -24,6 +30,80 @@ pub(crate) struct InstanceServiceImpl {
 impl InstanceServiceImpl {
     pub(crate) fn new(ctx: ApiContext) -> Self {
         Self { ctx }
+    }
+
+    /// Queues the `instance.verify` job (token check, version and edition). The instance is
+    /// already saved, so a failure here is logged and the response carries no job rather than
+    /// an error (the operator can update the token to verify again).
+    async fn start_verification(
+        &self,
+        requester: &Requester,
+        instance: &Instance,
+    ) -> Option<v1::Job> {
+        let mut job = requester.job(kinds::job::INSTANCE_VERIFY);
+        job.instance_id = Some(instance.id);
+        job.params = json!({ "instance_name": instance.name, "url": instance.url });
+        job.items = vec![NewJobItem {
+            mirror: ItemMirror::None,
+            label: instance.name.clone(),
+            task_kind: kinds::task::INSTANCE_VERIFY.to_owned(),
+            payload: json!({ "instance_id": instance.id }),
+            state: ItemState::Queued,
+            error: None,
+        }];
+        match jobs::create(&self.ctx, &job).await {
+            Ok(created) => Some(jobs::job_message(&created.job)),
+            Err(error) => {
+                tracing::error!(
+                    instance_id = instance.id,
+                    error = %error.message,
+                    "could not queue the verification of an instance"
+                );
+                None
+            }
+        }
+    }
+
+    /// With `force`: when the instance's pairs have mirrors, starts the `instance.delete`
+    /// job (mirrors removed from GitLab, then the instance with its pairs) and returns it;
+    /// `None` when there is nothing to clean up in GitLab.
+    async fn start_removal(
+        &self,
+        requester: &Requester,
+        id: i64,
+    ) -> Result<Option<mm_storage::Job>, ApiError> {
+        let instance = self
+            .ctx
+            .storage()
+            .get_instance(id)
+            .await
+            .map_err(|error| storage_error(error, "name"))?
+            .ok_or_else(|| not_found(id))?;
+        let pairs = mirrors::instance_pairs(&self.ctx, id).await?;
+        let mut all_mirrors = Vec::new();
+        for pair in &pairs {
+            all_mirrors.extend(mirrors::pair_mirrors(&self.ctx, pair.id).await?);
+        }
+        if all_mirrors.is_empty() {
+            return Ok(None);
+        }
+        let job = mirrors::delete_instance_job(
+            &self.ctx,
+            requester,
+            &instance,
+            pairs.len(),
+            &all_mirrors,
+        )
+        .await?;
+        tracing::info!(
+            instance_id = id,
+            job_id = job.id,
+            by = %requester.username(),
+            pairs = pairs.len(),
+            mirrors = all_mirrors.len(),
+            "instance deletion started"
+        );
+        Ok(Some(job))
     }
 
     /// Encrypts a token bound to the instance's row.
@@ -50,38 +130,29 @@ impl InstanceService for InstanceServiceImpl {
         let limit = violations.check(validation::page_size(request.page_size));
         let search = violations.check(validation::search(&request.search));
         let sort = violations.check(validation::order_by(&request.order_by));
-        let fingerprint = sort.map(|sort| {
+        let paging = sort.and_then(|sort| {
             let search = search.clone().flatten().unwrap_or_default();
-            paging::fingerprint("instances", &[&search], sort)
+            violations.check(CursorPaging::new(
+                "instances",
+                &[&search],
+                sort,
+                &request.page_token,
+            ))
         });
-        let after = match (sort, &fingerprint) {
-            (Some(sort), Some(fingerprint)) => violations
-                .check(paging::decode(&request.page_token, fingerprint, sort))
-                .flatten(),
-            _ => None,
-        };
         violations.finish()?;
-        let (Some(limit), Some(search), Some(sort), Some(fingerprint)) =
-            (limit, search, sort, fingerprint)
-        else {
+        let (Some(limit), Some(search), Some(paging)) = (limit, search, paging) else {
             return Err(ApiError::internal().into());
         };
 
         let page = self
             .ctx
             .storage()
-            .list_instances(
-                &InstanceFilter { search },
-                &ListParams { sort, after, limit },
-            )
+            .list_instances(&InstanceFilter { search }, &paging.params(limit))
             .await
             .map_err(|error| storage_error(error, "name"))?;
         Ok(Response::new(v1::ListInstancesResponse {
             instances: page.items.iter().map(convert::instance).collect(),
-            next_page_token: page
-                .next
-                .map(|cursor| paging::encode(&cursor, &fingerprint))
-                .unwrap_or_default(),
+            next_page_token: paging.next_token(page.next),
             total_size: page.total,
         }))
     }
@@ -107,7 +178,7 @@ impl InstanceService for InstanceServiceImpl {
         &self,
         request: Request<v1::CreateInstanceRequest>,
     ) -> Result<Response<v1::CreateInstanceResponse>, Status> {
-        let caller = principal(&request)?.user.username.clone();
+        let requester = Requester::of(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::default();
         let name = violations.check(validation::name("name", &request.name));
@@ -144,9 +215,11 @@ impl InstanceService for InstanceServiceImpl {
             )
             .await
             .map_err(|error| storage_error(error, "name"))?;
-        tracing::info!(instance_id = instance.id, by = %caller, "instance created");
+        tracing::info!(instance_id = instance.id, by = %requester.username(), "instance created");
+        let verify_job = self.start_verification(&requester, &instance).await;
         Ok(Response::new(v1::CreateInstanceResponse {
             instance: Some(convert::instance(&instance)),
+            verify_job,
         }))
     }
 
@@ -154,7 +227,7 @@ impl InstanceService for InstanceServiceImpl {
         &self,
         request: Request<v1::UpdateInstanceRequest>,
     ) -> Result<Response<v1::UpdateInstanceResponse>, Status> {
-        let caller = principal(&request)?.user.username.clone();
+        let requester = Requester::of(&request)?;
         let request = request.into_inner();
         let instance = request
             .instance
@@ -209,9 +282,17 @@ impl InstanceService for InstanceServiceImpl {
         };
         violations.finish()?;
 
+        let current = self
+            .ctx
+            .storage()
+            .get_instance(id)
+            .await
+            .map_err(|error| storage_error(error, "instance.name"))?
+            .ok_or_else(|| not_found(id))?;
         if let Some(token) = token {
             changes.encrypted_token = Some(self.seal(&token, id)?);
         }
+        let url_changed = changes.url.as_ref().is_some_and(|url| *url != current.url);
         let updated = self
             .ctx
             .storage()
@@ -219,14 +300,22 @@ impl InstanceService for InstanceServiceImpl {
             .await
             .map_err(|error| storage_error(error, "instance.name"))?
             .ok_or_else(|| not_found(id))?;
+        let token_changed = changes.encrypted_token.is_some();
         tracing::info!(
             instance_id = id,
-            by = %caller,
-            token_changed = changes.encrypted_token.is_some(),
+            by = %requester.username(),
+            token_changed,
+            url_changed,
             "instance updated"
         );
+        let verify_job = if url_changed || token_changed {
+            self.start_verification(&requester, &updated).await
+        } else {
+            None
+        };
         Ok(Response::new(v1::UpdateInstanceResponse {
             instance: Some(convert::instance(&updated)),
+            verify_job,
         }))
     }
 
@@ -234,9 +323,18 @@ impl InstanceService for InstanceServiceImpl {
         &self,
         request: Request<v1::DeleteInstanceRequest>,
     ) -> Result<Response<v1::DeleteInstanceResponse>, Status> {
-        let caller = principal(&request)?.user.username.clone();
+        let requester = Requester::of(&request)?;
         let request = request.into_inner();
         let id = validation::require_id("id", request.id)?;
+        if request.force
+            && let Some(job) = self.start_removal(&requester, id).await?
+        {
+            return Ok(Response::new(v1::DeleteInstanceResponse {
+                deleted_pair_count: 0,
+                warnings: Vec::new(),
+                job: Some(jobs::job_message(&job)),
+            }));
+        }
         let outcome = self
             .ctx
             .storage()
@@ -258,13 +356,14 @@ impl InstanceService for InstanceServiceImpl {
             } => {
                 tracing::info!(
                     instance_id = id,
-                    by = %caller,
+                    by = %requester.username(),
                     deleted_pairs,
                     deleted_mirrors,
                     "instance deleted"
                 );
                 let mut warnings = Vec::new();
                 if deleted_mirrors > 0 {
+                    // Mirrors recorded between the check and the delete.
                     warnings.push(format!(
                         "{deleted_mirrors} mirror record(s) were deleted with the pairs; their \
                          configuration in GitLab was not removed"
@@ -273,6 +372,7 @@ impl InstanceService for InstanceServiceImpl {
                 Ok(Response::new(v1::DeleteInstanceResponse {
                     deleted_pair_count: deleted_pairs,
                     warnings,
+                    job: None,
                 }))
             }
         }

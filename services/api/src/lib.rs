@@ -1,7 +1,12 @@
 //! The Mirror Maestro gRPC API service.
 //!
-//! Serves `mirrormaestro.v1` (`AuthService`, `InstanceService`, `PairService`),
-//! `grpc.health.v1`, server reflection (v1 and v1alpha) and gRPC-Web on a single port.
+//! Serves `mirrormaestro.v1` (`AuthService`, `InstanceService`, `PairService`,
+//! `MirrorService`, `JobService`), `grpc.health.v1`, server reflection (v1 and v1alpha) and
+//! gRPC-Web on a single port.
+//!
+//! Work that touches GitLab is recorded as jobs (job, items and outbox messages in one
+//! transaction) and answered at once; workers run the items. The API calls GitLab only to
+//! search an instance's projects, through the rate budget of [`ApiContext::with_rate_budget`].
 //!
 //! ```no_run
 //! # async fn run(settings: mm_config::Settings) -> anyhow::Result<()> {
@@ -16,6 +21,8 @@ mod context;
 mod convert;
 mod errors;
 mod instances;
+mod jobs;
+mod mirrors;
 mod paging;
 mod pairs;
 mod server;

@@ -62,7 +62,39 @@ async fn run(settings: Settings, migrate: bool) -> anyhow::Result<()> {
         .map_err(|e| {
             anyhow::anyhow!("MM_GRPC_ADDR: cannot listen on {}: {e}", settings.grpc_addr)
         })?;
-    mm_api::serve(ctx, listener, shutdown_signal()).await
+
+    // Jobs recorded here reach the workers through the outbox relay (RabbitMQ), or run in
+    // this process when no broker is configured. The project search shares the workers'
+    // rate budget.
+    let (_, pg) = mm_worker::runtime::connect_storage(&settings).await?;
+    let runtime = mm_worker::runtime::JobRuntime::assemble(
+        &settings,
+        ctx.storage().clone(),
+        ctx.cipher().clone(),
+        mm_worker::runtime::rate_budget(&settings, pg.as_ref()),
+    );
+    let ctx = ctx.with_rate_budget(runtime.budget.clone());
+    let dispatch = mm_worker::runtime::Dispatch::from_settings(&settings, false);
+    if matches!(dispatch, mm_worker::runtime::Dispatch::InProcess) {
+        tracing::warn!("MM_AMQP_URL is not set: this process runs the jobs itself");
+    }
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn({
+        let settings = settings.clone();
+        let shutdown = mm_worker::Shutdown::from_future(async move {
+            let mut stop_rx = stop_rx;
+            let _ = stop_rx.wait_for(|stopped| *stopped).await;
+        });
+        // With a broker the workers run the schedule; alone, this process does.
+        let schedule = matches!(dispatch, mm_worker::runtime::Dispatch::InProcess);
+        async move {
+            mm_worker::runtime::run_dispatch(&settings, runtime, dispatch, schedule, shutdown).await
+        }
+    });
+    let served = mm_api::serve(ctx, listener, shutdown_signal()).await;
+    let _ = stop.send(true);
+    jobs.await??;
+    served
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -2,7 +2,7 @@
 
 use mm_common::ApiError;
 use mm_proto::v1::{self, pair_service_server::PairService};
-use mm_storage::{ListParams, NewPair, Pair, PairChanges, PairFilter};
+use mm_storage::{NewPair, Pair, PairChanges, PairFilter};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -10,7 +10,9 @@ use crate::{
     auth::principal,
     convert,
     errors::storage_error,
-    paging,
+    jobs::{self, Requester},
+    mirrors,
+    paging::CursorPaging,
     validation::{self, Violations},
 };
 
@@ -110,26 +112,18 @@ impl PairService for PairServiceImpl {
             request.source_instance_id.to_string(),
             request.target_instance_id.to_string(),
         ];
-        let fingerprint = sort.map(|sort| {
+        let paging = sort.and_then(|sort| {
             let filters: Vec<&str> = filter_key.iter().map(String::as_str).collect();
-            paging::fingerprint("pairs", &filters, sort)
+            violations.check(CursorPaging::new(
+                "pairs",
+                &filters,
+                sort,
+                &request.page_token,
+            ))
         });
-        let after = match (sort, &fingerprint) {
-            (Some(sort), Some(fingerprint)) => violations
-                .check(paging::decode(&request.page_token, fingerprint, sort))
-                .flatten(),
-            _ => None,
-        };
         violations.finish()?;
-        let (
-            Some(limit),
-            Some(search),
-            Some(direction),
-            Some(source),
-            Some(target),
-            Some(sort),
-            Some(fingerprint),
-        ) = (limit, search, direction, source, target, sort, fingerprint)
+        let (Some(limit), Some(search), Some(direction), Some(source), Some(target), Some(paging)) =
+            (limit, search, direction, source, target, paging)
         else {
             return Err(ApiError::internal().into());
         };
@@ -143,15 +137,12 @@ impl PairService for PairServiceImpl {
         let page = self
             .ctx
             .storage()
-            .list_pairs(&filter, &ListParams { sort, after, limit })
+            .list_pairs(&filter, &paging.params(limit))
             .await
             .map_err(|error| storage_error(error, "name"))?;
         Ok(Response::new(v1::ListPairsResponse {
             pairs: page.items.iter().map(convert::pair).collect(),
-            next_page_token: page
-                .next
-                .map(|cursor| paging::encode(&cursor, &fingerprint))
-                .unwrap_or_default(),
+            next_page_token: paging.next_token(page.next),
             total_size: page.total,
         }))
     }
@@ -352,8 +343,31 @@ impl PairService for PairServiceImpl {
         &self,
         request: Request<v1::DeletePairRequest>,
     ) -> Result<Response<v1::DeletePairResponse>, Status> {
-        let caller = principal(&request)?.user.username.clone();
+        let requester = Requester::of(&request)?;
         let id = validation::require_id("id", request.get_ref().id)?;
+        let pair = self
+            .ctx
+            .storage()
+            .get_pair(id)
+            .await
+            .map_err(|error| storage_error(error, "pair.name"))?
+            .ok_or_else(|| not_found(id))?;
+        let mirrors = mirrors::pair_mirrors(&self.ctx, id).await?;
+        if !mirrors.is_empty() {
+            // The mirrors are removed from GitLab first; the job's last item deletes the pair.
+            let job = mirrors::delete_pair_job(&self.ctx, &requester, &pair, &mirrors).await?;
+            tracing::info!(
+                pair_id = id,
+                job_id = job.id,
+                by = %requester.username(),
+                mirrors = mirrors.len(),
+                "pair deletion started"
+            );
+            return Ok(Response::new(v1::DeletePairResponse {
+                warnings: Vec::new(),
+                job: Some(jobs::job_message(&job)),
+            }));
+        }
         let deleted_mirrors = self
             .ctx
             .storage()
@@ -361,15 +375,19 @@ impl PairService for PairServiceImpl {
             .await
             .map_err(|error| storage_error(error, "pair.name"))?
             .ok_or_else(|| not_found(id))?;
-        tracing::info!(pair_id = id, by = %caller, deleted_mirrors, "pair deleted");
+        tracing::info!(pair_id = id, by = %requester.username(), deleted_mirrors, "pair deleted");
         let mut warnings = Vec::new();
         if deleted_mirrors > 0 {
+            // Mirrors recorded between the check and the delete.
             warnings.push(format!(
                 "{deleted_mirrors} mirror record(s) were deleted with the pair; their \
                  configuration in GitLab was not removed"
             ));
         }
-        Ok(Response::new(v1::DeletePairResponse { warnings }))
+        Ok(Response::new(v1::DeletePairResponse {
+            warnings,
+            job: None,
+        }))
     }
 }
 

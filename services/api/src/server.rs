@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use axum::{Router, http::StatusCode, middleware};
 use mm_proto::v1::{
     auth_service_server::AuthServiceServer, instance_service_server::InstanceServiceServer,
+    job_service_server::JobServiceServer, mirror_service_server::MirrorServiceServer,
     pair_service_server::PairServiceServer,
 };
 use tonic::service::Routes;
@@ -15,6 +16,8 @@ use crate::{
     ApiContext,
     auth::{AuthServiceImpl, require_authentication},
     instances::InstanceServiceImpl,
+    jobs::JobServiceImpl,
+    mirrors::MirrorServiceImpl,
     pairs::PairServiceImpl,
 };
 
@@ -36,6 +39,12 @@ pub fn router(ctx: ApiContext) -> Router {
                 .await;
             health_reporter
                 .set_serving::<PairServiceServer<PairServiceImpl>>()
+                .await;
+            health_reporter
+                .set_serving::<MirrorServiceServer<MirrorServiceImpl>>()
+                .await;
+            health_reporter
+                .set_serving::<JobServiceServer<JobServiceImpl>>()
                 .await;
         });
     }
@@ -61,7 +70,11 @@ pub fn router(ctx: ApiContext) -> Router {
         .add_service(InstanceServiceServer::new(InstanceServiceImpl::new(
             ctx.clone(),
         )))
-        .add_service(PairServiceServer::new(PairServiceImpl::new(ctx)))
+        .add_service(PairServiceServer::new(PairServiceImpl::new(ctx.clone())))
+        .add_service(MirrorServiceServer::new(MirrorServiceImpl::new(
+            ctx.clone(),
+        )))
+        .add_service(JobServiceServer::new(JobServiceImpl::new(ctx)))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

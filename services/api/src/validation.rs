@@ -180,14 +180,38 @@ pub(crate) fn id_filter(field: &str, value: i64) -> Result<Option<i64>, FieldVio
 
 /// `page_size`: 0 means the default (50), otherwise 1-200.
 pub(crate) fn page_size(value: i32) -> Result<u32, FieldViolation> {
+    page_size_within(value, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+}
+
+/// `page_size` of a list with other bounds: 0 means `default`, otherwise 1-`max`.
+pub(crate) fn page_size_within(value: i32, default: u32, max: i32) -> Result<u32, FieldViolation> {
     match value {
-        0 => Ok(DEFAULT_PAGE_SIZE),
-        1..=MAX_PAGE_SIZE => Ok(value.unsigned_abs()),
+        0 => Ok(default),
+        v if (1..=max).contains(&v) => Ok(v.unsigned_abs()),
         _ => Err(violation(
             "page_size",
-            format!("must be between 0 and {MAX_PAGE_SIZE} (0 means {DEFAULT_PAGE_SIZE})"),
+            format!("must be between 0 and {max} (0 means {default})"),
         )),
     }
+}
+
+/// A free-text filter: trimmed, at most `max` characters; empty means no filter.
+pub(crate) fn text_filter(
+    field: &str,
+    value: &str,
+    max: usize,
+) -> Result<Option<String>, FieldViolation> {
+    let trimmed = value.trim();
+    if trimmed.chars().count() > max {
+        return Err(violation(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(violation(field, "must not contain control characters"));
+    }
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_owned()))
 }
 
 /// `search`: trimmed, at most 500 characters; empty means no filter.

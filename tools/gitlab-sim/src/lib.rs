@@ -50,7 +50,7 @@ pub use faults::{Distribution, FaultConfig, FaultRule};
 pub use instance::Instance;
 pub use model::Mutation;
 pub use rate_limit::{RateLimitConfig, RateLimitMode, Throttle};
-pub use seed::{SeedSpec, SeededToken};
+pub use seed::{ProjectSeed, SeedSpec, SeededToken};
 pub use stats::StatsSnapshot;
 
 /// What the state file holds for one instance.

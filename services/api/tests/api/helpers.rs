@@ -3,6 +3,7 @@ use std::future::Future;
 use mm_api::testing::{SpawnOptions, SpawnedApi, TestBackend, spawn_api_with};
 use mm_proto::v1::{
     self, auth_service_client::AuthServiceClient, instance_service_client::InstanceServiceClient,
+    job_service_client::JobServiceClient, mirror_service_client::MirrorServiceClient,
     pair_service_client::PairServiceClient,
 };
 use tonic::{
@@ -99,6 +100,29 @@ impl TestApp {
 
     pub fn pairs(&self) -> PairServiceClient<Authed> {
         PairServiceClient::with_interceptor(self.channel.clone(), self.bearer())
+    }
+
+    pub fn mirrors(&self) -> MirrorServiceClient<Authed> {
+        MirrorServiceClient::with_interceptor(self.channel.clone(), self.bearer())
+    }
+
+    pub fn jobs(&self) -> JobServiceClient<Authed> {
+        JobServiceClient::with_interceptor(self.channel.clone(), self.bearer())
+    }
+
+    pub fn storage(&self) -> &std::sync::Arc<dyn mm_storage::Storage> {
+        self.api.ctx.storage()
+    }
+
+    /// Two instances (on addresses nothing listens on: the API must not call them) and a push
+    /// pair between them.
+    pub async fn pair(&self, name: &str) -> v1::Pair {
+        let source = self.create_instance(&format!("{name}-src")).await;
+        let target = self.create_instance(&format!("{name}-dst")).await;
+        self.create_pair(name, source.id, target.id)
+            .await
+            .pair
+            .expect("pair in response")
     }
 
     pub fn auth_with(&self, authorization: Authorization) -> AuthServiceClient<Authed> {

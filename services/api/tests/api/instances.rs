@@ -13,6 +13,7 @@ api_tests!(
     empty_mask_updates_the_fields_that_are_set,
     url_is_locked_while_a_pair_uses_the_instance,
     delete_needs_force_while_pairs_use_the_instance,
+    instance_changes_queue_verification_jobs,
 );
 
 async fn instance_create_get_update_delete(app: TestApp) {
@@ -437,13 +438,7 @@ async fn delete_needs_force_while_pairs_use_the_instance(app: TestApp) {
     app.api
         .ctx
         .storage()
-        .insert_mirror(&mm_storage::NewMirror {
-            pair_id: ab.id,
-            source_project_id: 1,
-            source_project_path: "g/p".into(),
-            target_project_id: 2,
-            target_project_path: "g/p".into(),
-        })
+        .insert_mirror(&mm_storage::NewMirror::new(ab.id, "g/p", "g/p"))
         .await
         .unwrap();
 
@@ -458,6 +453,7 @@ async fn delete_needs_force_while_pairs_use_the_instance(app: TestApp) {
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert!(status.message().contains("2 pair"), "{}", status.message());
 
+    // A mirror in one of its pairs: a cleanup job removes it from GitLab, then the instance.
     let response = client
         .delete_instance(v1::DeleteInstanceRequest {
             id: a.id,
@@ -466,16 +462,179 @@ async fn delete_needs_force_while_pairs_use_the_instance(app: TestApp) {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(response.deleted_pair_count, 2);
-    assert_eq!(response.warnings.len(), 1, "{:?}", response.warnings);
+    assert_eq!(response.deleted_pair_count, 0);
+    assert!(response.warnings.is_empty(), "{:?}", response.warnings);
+    let job = response.job.expect("a cleanup job");
+    assert_eq!(
+        (job.kind.as_str(), job.instance_id),
+        ("instance.delete", Some(a.id))
+    );
+    assert_eq!(
+        job.total, 2,
+        "one mirror.delete and the final instance.remove"
+    );
+    let items = app
+        .api
+        .ctx
+        .storage()
+        .list_job_items(
+            job.id,
+            None,
+            mm_storage::Window {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(items[0].task_kind, "mirror.delete");
+    assert_eq!(items[1].task_kind, "instance.remove");
+    assert_eq!(items[1].payload["instance_id"], a.id);
     let mut pairs = app.pairs();
-    let status = pairs
+    pairs
         .get_pair(v1::GetPairRequest { id: ab.id })
+        .await
+        .unwrap();
+    let status = client
+        .delete_instance(v1::DeleteInstanceRequest {
+            id: a.id,
+            force: true,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::FailedPrecondition,
+        "already being deleted"
+    );
+
+    // Without mirrors, force deletes the pairs with the instance at once.
+    let response = client
+        .delete_instance(v1::DeleteInstanceRequest {
+            id: c.id,
+            force: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(response.deleted_pair_count, 2);
+    assert!(response.job.is_none());
+    let status = pairs
+        .get_pair(v1::GetPairRequest { id: bc.id })
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
     pairs
-        .get_pair(v1::GetPairRequest { id: bc.id })
+        .get_pair(v1::GetPairRequest { id: ab.id })
         .await
         .unwrap();
+}
+
+async fn instance_changes_queue_verification_jobs(app: TestApp) {
+    let mut client = app.instances();
+    let created = client
+        .create_instance(v1::CreateInstanceRequest {
+            name: "verified".into(),
+            url: "https://8.8.8.8".into(),
+            description: String::new(),
+            token: "glpat-verify-me".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let instance = created.instance.unwrap();
+    let job = created.verify_job.expect("a verification job");
+    assert_eq!(
+        (job.kind.as_str(), job.instance_id),
+        ("instance.verify", Some(instance.id))
+    );
+    assert_eq!(job.state, v1::JobState::Queued as i32);
+    let items = app
+        .api
+        .ctx
+        .storage()
+        .list_job_items(
+            job.id,
+            None,
+            mm_storage::Window {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].task_kind, "instance.verify");
+    assert_eq!(
+        items[0].payload,
+        serde_json::json!({"instance_id": instance.id})
+    );
+    assert!(!format!("{job:?}").contains("glpat-verify-me"));
+
+    let update = |instance: v1::Instance, token: &str, paths: &[&str]| v1::UpdateInstanceRequest {
+        instance: Some(instance),
+        token: token.to_owned(),
+        update_mask: mask(paths),
+    };
+    let renamed = client
+        .update_instance(update(
+            v1::Instance {
+                id: instance.id,
+                name: "renamed".into(),
+                ..Default::default()
+            },
+            "",
+            &["name"],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        renamed.verify_job.is_none(),
+        "a new name needs no verification"
+    );
+    let same_url = client
+        .update_instance(update(
+            v1::Instance {
+                id: instance.id,
+                url: "https://8.8.8.8/".into(),
+                ..Default::default()
+            },
+            "",
+            &["url"],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(same_url.verify_job.is_none(), "the URL did not change");
+    for (instance, token, paths) in [
+        (
+            v1::Instance {
+                id: instance.id,
+                url: "https://8.8.4.4".into(),
+                ..Default::default()
+            },
+            "",
+            &["url"][..],
+        ),
+        (
+            v1::Instance {
+                id: instance.id,
+                ..Default::default()
+            },
+            "glpat-new",
+            &["token"][..],
+        ),
+    ] {
+        let job = client
+            .update_instance(update(instance, token, paths))
+            .await
+            .unwrap()
+            .into_inner()
+            .verify_job
+            .expect("a new URL or token is verified");
+        assert_eq!(job.kind, "instance.verify");
+    }
 }

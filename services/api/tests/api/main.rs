@@ -4,7 +4,12 @@
 mod auth;
 mod helpers;
 mod instances;
+mod jobs;
+mod mirror_import;
+mod mirror_lists;
+mod mirrors;
 mod pairs;
 mod platform;
+mod search;
 mod secrets;
 mod validation;

@@ -11,19 +11,19 @@ api_tests!(
     instances_and_direction_are_locked_once_mirrors_exist,
     pair_list_filters_and_pages,
     pair_instances_must_exist,
+    deleting_a_pair_with_mirrors_starts_a_job,
+    a_pair_without_mirrors_is_deleted_at_once,
 );
 
 async fn add_mirror(app: &TestApp, pair_id: i64, project_id: i64) {
     app.api
         .ctx
         .storage()
-        .insert_mirror(&NewMirror {
+        .insert_mirror(&NewMirror::new(
             pair_id,
-            source_project_id: project_id,
-            source_project_path: format!("group/project-{project_id}"),
-            target_project_id: project_id,
-            target_project_path: format!("mirror/project-{project_id}"),
-        })
+            format!("group/project-{project_id}"),
+            format!("mirror/project-{project_id}"),
+        ))
         .await
         .unwrap();
 }
@@ -97,12 +97,16 @@ async fn pair_create_get_update_delete(app: TestApp) {
     assert_eq!(pair.mirror_count, 1);
     assert!(updated.warnings.is_empty());
 
+    // With a mirror, a cleanup job deletes the pair (see deleting_a_pair_with_mirrors_starts_a_job);
+    // its last step is emulated here.
     let response = client
         .delete_pair(v1::DeletePairRequest { id: created.id })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(response.warnings.len(), 1);
+    assert!(response.warnings.is_empty());
+    assert_eq!(response.job.unwrap().kind, "pair.delete");
+    app.api.ctx.storage().delete_pair(created.id).await.unwrap();
     let status = client
         .get_pair(v1::GetPairRequest { id: created.id })
         .await
@@ -340,4 +344,111 @@ async fn pair_instances_must_exist(app: TestApp) {
         .await
         .unwrap_err();
     assert_field(&status, Code::NotFound, "pair.target_instance_id");
+}
+
+async fn deleting_a_pair_with_mirrors_starts_a_job(app: TestApp) {
+    use mm_storage::{ItemOutcome, ItemState, MirrorLifecycle, Window};
+
+    let a = app.create_instance("A").await;
+    let b = app.create_instance("B").await;
+    let pair = app.create_pair("a-to-b", a.id, b.id).await.pair.unwrap();
+    add_mirror(&app, pair.id, 1).await;
+    add_mirror(&app, pair.id, 2).await;
+    let storage = app.api.ctx.storage().clone();
+    let outbox_before = storage.outbox_len().await.unwrap();
+
+    let mut client = app.pairs();
+    let response = client
+        .delete_pair(v1::DeletePairRequest { id: pair.id })
+        .await
+        .unwrap()
+        .into_inner();
+    let job = response
+        .job
+        .expect("a pair with mirrors is removed by a job");
+    assert_eq!(job.kind, "pair.delete");
+    assert_eq!((job.pair_id, job.total), (Some(pair.id), 3));
+    assert_eq!(storage.outbox_len().await.unwrap(), outbox_before + 3);
+    let items = storage
+        .list_job_items(
+            job.id,
+            None,
+            Window {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    let tasks: Vec<&str> = items.iter().map(|item| item.task_kind.as_str()).collect();
+    assert_eq!(tasks, ["mirror.delete", "mirror.delete", "pair.remove"]);
+    assert_eq!(items[2].payload["pair_id"], pair.id);
+    for mirror in storage.pair_mirrors(pair.id).await.unwrap() {
+        assert_eq!(mirror.lifecycle, MirrorLifecycle::Deleting);
+    }
+
+    // The pair stays until the job's items have finished.
+    client
+        .get_pair(v1::GetPairRequest { id: pair.id })
+        .await
+        .unwrap();
+    let status = client
+        .delete_pair(v1::DeletePairRequest { id: pair.id })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::FailedPrecondition,
+        "already being deleted"
+    );
+    let status = app
+        .mirrors()
+        .create_mirror(v1::CreateMirrorRequest {
+            pair_id: pair.id,
+            source_project_path: "group/new".into(),
+            target_project_path: "mirror/new".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::FailedPrecondition,
+        "no new mirrors meanwhile"
+    );
+    let succeeded = ItemOutcome {
+        state: ItemState::Succeeded,
+        error: None,
+        warnings: vec![],
+        result: serde_json::json!({}),
+        duration_ms: 1,
+    };
+    for item in &items[..2] {
+        storage.start_job_item(item.id).await.unwrap();
+        storage.finish_job_item(item.id, &succeeded).await.unwrap();
+    }
+    client
+        .get_pair(v1::GetPairRequest { id: pair.id })
+        .await
+        .unwrap();
+}
+
+async fn a_pair_without_mirrors_is_deleted_at_once(app: TestApp) {
+    let a = app.create_instance("A").await;
+    let b = app.create_instance("B").await;
+    let pair = app.create_pair("a-to-b", a.id, b.id).await.pair.unwrap();
+    let mut client = app.pairs();
+    let response = client
+        .delete_pair(v1::DeletePairRequest { id: pair.id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(response.job.is_none());
+    assert!(response.warnings.is_empty());
+    let status = client
+        .get_pair(v1::GetPairRequest { id: pair.id })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
 }

@@ -24,6 +24,8 @@ async fn health_reports_serving(app: TestApp) {
         "",
         "mirrormaestro.v1.InstanceService",
         "mirrormaestro.v1.PairService",
+        "mirrormaestro.v1.MirrorService",
+        "mirrormaestro.v1.JobService",
     ] {
         // Per-service statuses are registered right after start-up.
         let mut status = None;
@@ -68,6 +70,8 @@ async fn reflection_v1_lists_the_services(app: TestApp) {
     for expected in [
         "mirrormaestro.v1.InstanceService",
         "mirrormaestro.v1.PairService",
+        "mirrormaestro.v1.MirrorService",
+        "mirrormaestro.v1.JobService",
         "mirrormaestro.v1.AuthService",
         "grpc.health.v1.Health",
     ] {

@@ -1,14 +1,13 @@
-//! Opaque page tokens.
-//!
-//! A token carries the storage cursor (sort key and id of the last row) plus a fingerprint of
-//! the list request (filters and order). A token replayed against a different request is
-//! refused rather than silently returning a page of some other list.
+//! Keyset page tokens (instances, pairs): the storage cursor (sort key and id of the last row)
+//! plus the fingerprint of the list request.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, SecondsFormat, Utc};
 use mm_common::FieldViolation;
-use mm_storage::{Cursor, CursorKey, Sort, SortField};
+use mm_storage::{Cursor, CursorKey, ListParams, Sort, SortField};
 use serde::{Deserialize, Serialize};
+
+use super::{digest, not_ours, other_request};
 
 #[derive(Serialize, Deserialize)]
 struct TokenBody {
@@ -23,19 +22,59 @@ struct TokenBody {
     i: i64,
 }
 
-/// Identifies a list request: the resource, its filters and its order.
-pub(crate) fn fingerprint(resource: &str, filters: &[&str], sort: Sort) -> String {
-    let mut material = format!("{resource}\u{0}{:?}\u{0}{}", sort.field, sort.descending);
-    for filter in filters {
-        material.push('\u{0}');
-        material.push_str(filter);
+/// The paging of one keyset-paged list request: its order, the cursor of its page token and
+/// the fingerprint the next token carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CursorPaging {
+    pub sort: Sort,
+    pub after: Option<Cursor>,
+    fingerprint: String,
+}
+
+impl CursorPaging {
+    /// The request's paging: `token` is decoded against the fingerprint of `resource`,
+    /// `filters` and `sort`.
+    pub(crate) fn new(
+        resource: &str,
+        filters: &[&str],
+        sort: Sort,
+        token: &str,
+    ) -> Result<Self, FieldViolation> {
+        let fingerprint = fingerprint(resource, filters, sort);
+        let after = decode(token, &fingerprint, sort)?;
+        Ok(CursorPaging {
+            sort,
+            after,
+            fingerprint,
+        })
     }
-    let digest = mm_crypto::sha256(material.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+
+    /// The storage window of at most `limit` rows.
+    pub(crate) fn params(&self, limit: u32) -> ListParams {
+        ListParams {
+            sort: self.sort,
+            after: self.after.clone(),
+            limit,
+        }
+    }
+
+    /// The token of the next page; empty on the last page.
+    pub(crate) fn next_token(&self, next: Option<Cursor>) -> String {
+        next.map(|cursor| encode(&cursor, &self.fingerprint))
+            .unwrap_or_default()
+    }
+}
+
+/// Identifies a list request: the resource, its filters and its order.
+fn fingerprint(resource: &str, filters: &[&str], sort: Sort) -> String {
+    let order = format!("{:?}\u{0}{}", sort.field, sort.descending);
+    let mut parts = vec![order.as_str()];
+    parts.extend_from_slice(filters);
+    digest(resource, &parts)
 }
 
 /// The token for the page after `cursor`.
-pub(crate) fn encode(cursor: &Cursor, fingerprint: &str) -> String {
+fn encode(cursor: &Cursor, fingerprint: &str) -> String {
     let key = match &cursor.key {
         CursorKey::Text(text) => Some(text.clone()),
         CursorKey::Time(time) => Some(time.to_rfc3339_opts(SecondsFormat::Micros, true)),
@@ -52,38 +91,31 @@ pub(crate) fn encode(cursor: &Cursor, fingerprint: &str) -> String {
 }
 
 /// The cursor in `token`; `None` for an empty token (first page).
-pub(crate) fn decode(
-    token: &str,
-    fingerprint: &str,
-    sort: Sort,
-) -> Result<Option<Cursor>, FieldViolation> {
+fn decode(token: &str, fingerprint: &str, sort: Sort) -> Result<Option<Cursor>, FieldViolation> {
     if token.is_empty() {
         return Ok(None);
     }
-    let invalid = |reason: &str| FieldViolation::new("page_token", reason);
     let body: TokenBody = URL_SAFE_NO_PAD
         .decode(token)
         .ok()
         .and_then(|json| serde_json::from_slice(&json).ok())
-        .ok_or_else(|| invalid("is not a token returned by this list"))?;
+        .ok_or_else(not_ours)?;
     if body.v != 1 {
-        return Err(invalid("is not a token returned by this list"));
+        return Err(not_ours());
     }
     if body.f != fingerprint {
-        return Err(invalid(
-            "belongs to a request with other filters or order; repeat the original request",
-        ));
+        return Err(other_request());
     }
     let key = match (sort.field, body.k) {
         (SortField::Name, Some(text)) => CursorKey::Text(text),
         (SortField::CreateTime | SortField::UpdateTime, Some(time)) => {
             let time = DateTime::parse_from_rfc3339(&time)
-                .map_err(|_| invalid("is not a token returned by this list"))?
+                .map_err(|_| not_ours())?
                 .with_timezone(&Utc);
             CursorKey::Time(time)
         }
         (SortField::Id, None) => CursorKey::Id,
-        _ => return Err(invalid("is not a token returned by this list")),
+        _ => return Err(not_ours()),
     };
     Ok(Some(Cursor { key, id: body.i }))
 }
