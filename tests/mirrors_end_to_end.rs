@@ -19,7 +19,9 @@ use mm_proto::v1::{
     self as pb, job_service_client::JobServiceClient, mirror_service_client::MirrorServiceClient,
 };
 use support::{Running, binary_path, free_port};
-use tonic::{Request, metadata::MetadataValue, service::interceptor::InterceptedService, transport::Channel};
+use tonic::{
+    Request, metadata::MetadataValue, service::interceptor::InterceptedService, transport::Channel,
+};
 
 const MIRRORS: usize = 200;
 const PASSWORD: &str = "end-to-end-password";
@@ -27,7 +29,8 @@ const PASSWORD: &str = "end-to-end-password";
 type Auth = Box<dyn FnMut(Request<()>) -> Result<Request<()>, tonic::Status> + Send + Sync>;
 
 struct Clients {
-    instances: pb::instance_service_client::InstanceServiceClient<InterceptedService<Channel, Auth>>,
+    instances:
+        pb::instance_service_client::InstanceServiceClient<InterceptedService<Channel, Auth>>,
     pairs: pb::pair_service_client::PairServiceClient<InterceptedService<Channel, Auth>>,
     mirrors: MirrorServiceClient<InterceptedService<Channel, Auth>>,
     jobs: JobServiceClient<InterceptedService<Channel, Auth>>,
@@ -41,7 +44,9 @@ fn auth() -> Auth {
     );
     let value: MetadataValue<_> = basic.parse().unwrap();
     Box::new(move |mut request: Request<()>| {
-        request.metadata_mut().insert("authorization", value.clone());
+        request
+            .metadata_mut()
+            .insert("authorization", value.clone());
         Ok(request)
     })
 }
@@ -49,7 +54,11 @@ fn auth() -> Auth {
 async fn connect(grpc_url: &str) -> Clients {
     let deadline = Instant::now() + Duration::from_secs(60);
     let channel = loop {
-        match Channel::from_shared(grpc_url.to_owned()).unwrap().connect().await {
+        match Channel::from_shared(grpc_url.to_owned())
+            .unwrap()
+            .connect()
+            .await
+        {
             Ok(channel) => break channel,
             Err(error) if Instant::now() < deadline => {
                 let _ = error;
@@ -59,8 +68,14 @@ async fn connect(grpc_url: &str) -> Clients {
         }
     };
     Clients {
-        instances: pb::instance_service_client::InstanceServiceClient::with_interceptor(channel.clone(), auth()),
-        pairs: pb::pair_service_client::PairServiceClient::with_interceptor(channel.clone(), auth()),
+        instances: pb::instance_service_client::InstanceServiceClient::with_interceptor(
+            channel.clone(),
+            auth(),
+        ),
+        pairs: pb::pair_service_client::PairServiceClient::with_interceptor(
+            channel.clone(),
+            auth(),
+        ),
         mirrors: MirrorServiceClient::with_interceptor(channel.clone(), auth()),
         jobs: JobServiceClient::with_interceptor(channel, auth()),
     }
@@ -85,7 +100,11 @@ async fn start_sim() -> Sim {
         path: project_path(i),
         empty,
         commits: if empty { 0 } else { 2 },
-        branches: if empty || i % 4 != 0 { vec![] } else { vec!["develop".into()] },
+        branches: if empty || i % 4 != 0 {
+            vec![]
+        } else {
+            vec!["develop".into()]
+        },
         ..Default::default()
     };
     sim.instance(0)
@@ -121,7 +140,10 @@ async fn wait_job(clients: &mut Clients, id: i64, timeout: Duration) -> pb::Job 
         if !matches!(state, pb::JobState::Queued | pb::JobState::Running) {
             return job;
         }
-        assert!(Instant::now() < deadline, "job {id} did not finish in time: {job:?}");
+        assert!(
+            Instant::now() < deadline,
+            "job {id} did not finish in time: {job:?}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
@@ -182,7 +204,9 @@ async fn scenario(grpc_url: &str, sim: &Sim, mid_import: MidImport<'_>) {
             .await
             .unwrap()
             .into_inner();
-        let verify = created.verify_job.expect("creating an instance verifies it");
+        let verify = created
+            .verify_job
+            .expect("creating an instance verifies it");
         instance_ids.push((created.instance.unwrap().id, verify.id));
     }
     for (id, job) in instance_ids.clone() {
@@ -262,9 +286,17 @@ async fn scenario(grpc_url: &str, sim: &Sim, mid_import: MidImport<'_>) {
 
     // Exactly one token and one remote mirror per mirror, whatever was redelivered.
     let created = sim.instance(1).leftovers();
-    assert_eq!(created.project_access_tokens.len(), MIRRORS, "one token per mirror");
+    assert_eq!(
+        created.project_access_tokens.len(),
+        MIRRORS,
+        "one token per mirror"
+    );
     let remote = sim.instance(0).leftovers();
-    assert_eq!(remote.remote_mirrors.len(), MIRRORS, "one GitLab mirror per mirror");
+    assert_eq!(
+        remote.remote_mirrors.len(),
+        MIRRORS,
+        "one GitLab mirror per mirror"
+    );
 
     // Batch sync, then every mirror reports success.
     let sync = clients
@@ -338,8 +370,15 @@ async fn scenario(grpc_url: &str, sim: &Sim, mid_import: MidImport<'_>) {
     assert_eq!(after.effective_settings, rotated.effective_settings);
     assert_ne!(after.token_name, None);
     let tokens_after = sim.instance(1).leftovers().project_access_tokens;
-    assert_eq!(tokens_after.len(), tokens_before.len(), "old token revoked, new one active");
-    assert_ne!(tokens_after, tokens_before, "a new token replaced the old one");
+    assert_eq!(
+        tokens_after.len(),
+        tokens_before.len(),
+        "old token revoked, new one active"
+    );
+    assert_ne!(
+        tokens_after, tokens_before,
+        "a new token replaced the old one"
+    );
     let sync_one = clients
         .mirrors
         .sync_mirror(pb::SyncMirrorRequest { id: rotated.id })
@@ -407,13 +446,22 @@ async fn distributed_workers_survive_a_killed_worker() {
             ("MM_DATABASE_URL", database_url.clone()),
             ("MM_AMQP_URL", amqp_url()),
             ("MM_DATA_DIR", data_dir.path().display().to_string()),
-            ("MM_JWT_SECRET", "an-end-to-end-secret-of-at-least-32-chars".to_owned()),
-            ("MM_ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_owned()),
+            (
+                "MM_JWT_SECRET",
+                "an-end-to-end-secret-of-at-least-32-chars".to_owned(),
+            ),
+            (
+                "MM_ENCRYPTION_KEY",
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_owned(),
+            ),
             ("MM_ADMIN_PASSWORD", PASSWORD.to_owned()),
             ("MM_ALLOW_PRIVATE_IPS", "true".to_owned()),
             ("MM_GRPC_ADDR", format!("127.0.0.1:{grpc_port}")),
             ("MM_WORKER_ADDR", format!("127.0.0.1:{worker_port}")),
-            ("MM_WORKER_QUEUE_PREFIX", format!("e2e{}", std::process::id())),
+            (
+                "MM_WORKER_QUEUE_PREFIX",
+                format!("e2e{}", std::process::id()),
+            ),
             ("MM_WORKER_PREFETCH", "8".to_owned()),
             ("MM_GITLAB_REQUESTS_PER_MINUTE", "12000".to_owned()),
             ("MM_STATUS_REFRESH_INTERVAL_SECS", "0".to_owned()),
@@ -426,10 +474,14 @@ async fn distributed_workers_survive_a_killed_worker() {
         .envs(env(0).iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .unwrap();
-    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
 
     let _api = Running::spawn("mm-api", &[], &env(0));
-    let mut first = Running::spawn("mm-worker", &[], &env(free_port()));
+    let first = Running::spawn("mm-worker", &[], &env(free_port()));
     let _second = Running::spawn("mm-worker", &[], &env(free_port()));
     let replacement = std::sync::Mutex::new(None);
     {
@@ -437,7 +489,10 @@ async fn distributed_workers_survive_a_killed_worker() {
             // Let the workers get going, then kill one without warning and start another.
             std::thread::sleep(Duration::from_secs(3));
             let pid = first.child.id();
-            let status = Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+            let status = Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap();
             assert!(status.success());
             *replacement.lock().unwrap() =
                 Some(Running::spawn("mm-worker", &[], &env(free_port())));
@@ -445,7 +500,10 @@ async fn distributed_workers_survive_a_killed_worker() {
         scenario(&format!("http://127.0.0.1:{grpc_port}"), &sim, kill_first).await;
     }
     drop(replacement);
-    psql(&admin_url, &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+    psql(
+        &admin_url,
+        &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+    );
     sim.shutdown().await;
 }
 
@@ -463,6 +521,11 @@ async fn embedded_default_runs_the_same_scenario() {
         ("MM_STATUS_REFRESH_INTERVAL_SECS", "0".to_owned()),
     ];
     let _product = Running::spawn("mirror-maestro", &["up"], &env);
-    scenario(&format!("http://127.0.0.1:{grpc_port}"), &sim, Box::new(|| {})).await;
+    scenario(
+        &format!("http://127.0.0.1:{grpc_port}"),
+        &sim,
+        Box::new(|| {}),
+    )
+    .await;
     sim.shutdown().await;
 }

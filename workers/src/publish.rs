@@ -11,8 +11,7 @@ use lapin::{
 use crate::{
     task::{
         ATTEMPT_HEADER, DeadReason, ERROR_HEADER, ERROR_KIND_HEADER, FAILED_AT_HEADER, Task,
-        TaskMessage,
-        set_header,
+        TaskMessage, set_header,
     },
     topology::Topology,
 };

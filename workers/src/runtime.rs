@@ -42,7 +42,10 @@ pub fn budget_config(settings: &Settings) -> BudgetConfig {
 /// A rate budget for `storage`: shared through PostgreSQL when `pg` is given, else in memory.
 pub fn rate_budget(settings: &Settings, pg: Option<&PgStorage>) -> Arc<dyn RateBudget> {
     match pg {
-        Some(pg) => Arc::new(PgRateBudget::new(pg.pool().clone(), budget_config(settings))),
+        Some(pg) => Arc::new(PgRateBudget::new(
+            pg.pool().clone(),
+            budget_config(settings),
+        )),
         None => Arc::new(LocalRateBudget::new(budget_config(settings))),
     }
 }

@@ -36,11 +36,7 @@ impl SchedulerOptions {
             status_interval,
             tick: Duration::from_secs(15).min(status_interval),
             max_items: 10_000,
-            holder: format!(
-                "{}-{}",
-                std::process::id(),
-                uuid::Uuid::new_v4().simple()
-            ),
+            holder: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
         }
     }
 }
@@ -82,7 +78,13 @@ pub async fn tick(
         ..JobFilter::default()
     };
     let last = storage
-        .list_jobs(&filter, Window { offset: 0, limit: 1 })
+        .list_jobs(
+            &filter,
+            Window {
+                offset: 0,
+                limit: 1,
+            },
+        )
         .await?;
     if let Some(last) = last.items.first()
         && (now - last.create_time < interval || !last.state.is_finished())
@@ -94,6 +96,11 @@ pub async fn tick(
     let due = storage
         .mirrors_due_for_status_check(now - interval, options.max_items)
         .await?;
+    if due.is_empty() {
+        // Nothing to do: no empty jobs in the list. New mirrors (never checked) are due at
+        // once, so they get their first status within a tick.
+        return Ok(None);
+    }
     let items = due
         .iter()
         .map(|mirror| {
@@ -123,6 +130,10 @@ pub async fn tick(
             mark_deleting: Vec::new(),
         })
         .await?;
-    tracing::info!(job_id = job.job.id, mirrors = due.len(), "scheduled status refresh");
+    tracing::info!(
+        job_id = job.job.id,
+        mirrors = due.len(),
+        "scheduled status refresh"
+    );
     Ok(Some(job.job.id))
 }

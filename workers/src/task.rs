@@ -80,7 +80,8 @@ impl TaskMessage for Task {
             message_id: properties.message_id().as_ref().map(|id| id.to_string()),
             last_attempt: false,
         })
-    }}
+    }
+}
 
 /// Why a task was parked in the dead-letter queue (value of `x-mm-error-kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

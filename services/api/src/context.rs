@@ -16,7 +16,6 @@ const GENERATED_PASSWORD_LENGTH: usize = 20;
 
 /// Requests per minute to one GitLab instance: the default in-process rate budget, and the
 /// rate the API's duration estimates assume (there is no setting for it yet).
-pub(crate) const BUDGET_PER_MINUTE: u32 = 600;
 
 /// Longest time the API waits for GitLab (the only call it makes: the project search),
 /// including the wait for a rate-budget slot.
@@ -53,7 +52,7 @@ impl ApiContext {
     ) -> Self {
         let cipher = Arc::new(cipher);
         let rate_budget: Arc<dyn RateBudget> = Arc::new(LocalRateBudget::new(
-            BudgetConfig::per_minute(BUDGET_PER_MINUTE),
+            BudgetConfig::per_minute(settings.gitlab_requests_per_minute),
         ));
         let gitlab = gitlab_clients(&cipher, &rate_budget);
         Self {
@@ -67,7 +66,7 @@ impl ApiContext {
     }
 
     /// Replaces the rate budget of the API's GitLab calls (by default an in-process budget of
-    /// 600 requests per minute per instance). Pass the budget the workers share, so that the
+    /// `MM_GITLAB_REQUESTS_PER_MINUTE` per instance). Pass the budget the workers share, so that the
     /// API's project searches count against the same per-instance limit.
     #[must_use]
     pub fn with_rate_budget(mut self, budget: Arc<dyn RateBudget>) -> Self {

@@ -101,6 +101,6 @@ pub(super) async fn start<T>(
     Ok(Started {
         job: jobs::job_message(&created.job),
         mirror_count: queued,
-        estimated_seconds: estimated_seconds(queued * calls_per_mirror),
+        estimated_seconds: estimated_seconds(ctx, queued * calls_per_mirror),
     })
 }

@@ -220,7 +220,7 @@ pub(super) async fn import(
         items.push(item);
     }
     response.gitlab_calls = response.create_count * CREATE_CALLS_PER_MIRROR;
-    response.estimated_seconds = estimated_seconds(response.gitlab_calls);
+    response.estimated_seconds = estimated_seconds(ctx, response.gitlab_calls);
     if request.dry_run || response.create_count == 0 {
         return Ok(response);
     }

@@ -33,7 +33,7 @@ use mm_proto::v1::{self, mirror_service_server::MirrorService};
 use mm_storage::{Mirror, Pair};
 use tonic::{Request, Response, Status};
 
-use crate::{ApiContext, context::BUDGET_PER_MINUTE, errors::storage_error};
+use crate::{ApiContext, errors::storage_error};
 
 pub(crate) struct MirrorServiceImpl {
     ctx: ApiContext,
@@ -70,11 +70,11 @@ fn storage_failure(error: mm_storage::StorageError) -> ApiError {
     storage_error(error, "name")
 }
 
-/// Seconds `calls` GitLab requests take at the default budget of one instance
-/// ([`BUDGET_PER_MINUTE`]). Conservative: the calls of a job often spread over two instances,
-/// each with its own budget.
-fn estimated_seconds(calls: i64) -> f64 {
-    calls as f64 * 60.0 / f64::from(BUDGET_PER_MINUTE)
+/// Seconds `calls` GitLab requests take at the configured budget of one instance
+/// (`MM_GITLAB_REQUESTS_PER_MINUTE`). Conservative: the calls of a job often spread over two
+/// instances, each with its own budget.
+fn estimated_seconds(ctx: &ApiContext, calls: i64) -> f64 {
+    calls as f64 * 60.0 / f64::from(ctx.settings().gitlab_requests_per_minute.max(1))
 }
 
 fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
