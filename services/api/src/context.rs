@@ -14,9 +14,6 @@ use crate::auth::Authenticator;
 /// Length of a generated administrator password.
 const GENERATED_PASSWORD_LENGTH: usize = 20;
 
-/// Requests per minute to one GitLab instance: the default in-process rate budget, and the
-/// rate the API's duration estimates assume (there is no setting for it yet).
-
 /// Longest time the API waits for GitLab (the only call it makes: the project search),
 /// including the wait for a rate-budget slot.
 pub(crate) const GITLAB_DEADLINE: Duration = Duration::from_secs(10);
