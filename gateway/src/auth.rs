@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    GatewayState, common, errors::GatewayError, extract::Json, grpc::Forward, instances::missing,
+    GatewayState, common, common::missing, errors::GatewayError, extract::Json, grpc::Forward,
 };
 
 /// A Mirror Maestro user.

@@ -1,7 +1,7 @@
-//! Pieces shared by the resource modules: presence-tracked update fields, timestamps and
-//! list pagination.
+//! Pieces shared by the resource modules: presence-tracked update fields, timestamps, list
+//! pagination, query-parameter helpers and the REST forms of protobuf enums.
 
-use std::future::Future;
+use std::{fmt::Display, future::Future, str::FromStr};
 
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -103,6 +103,34 @@ pub const DEFAULT_PER_PAGE: u32 = 50;
 /// Deepest `page` served by walking page tokens; deeper pages need `page_token`.
 pub const MAX_PAGE: u32 = 100;
 
+/// Bounds of the pagination parameters of one list endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimits {
+    /// Name of the page size parameter (`per_page` or `page_size`), for error messages.
+    pub size_field: &'static str,
+    pub default_size: u32,
+    pub max_size: u32,
+    /// Deepest page number accepted.
+    pub max_page: u32,
+}
+
+impl PageLimits {
+    /// Lists of instances and pairs: `per_page` 1-200 (default 50), pages 1-100 reached by
+    /// following cursors.
+    pub const CURSOR: PageLimits = PageLimits {
+        size_field: "per_page",
+        default_size: DEFAULT_PER_PAGE,
+        max_size: MAX_PER_PAGE,
+        max_page: MAX_PAGE,
+    };
+
+    /// The same, with the size parameter named `page_size` (as the previous mirror API).
+    pub const CURSOR_PAGE_SIZE: PageLimits = PageLimits {
+        size_field: "page_size",
+        ..PageLimits::CURSOR
+    };
+}
+
 /// Pagination parameters common to every list endpoint.
 #[derive(Debug, Clone, Default)]
 pub struct PageParams {
@@ -120,13 +148,34 @@ pub enum PageRequest {
     Token { token: String, per_page: u32 },
 }
 
+impl PageRequest {
+    pub fn per_page(&self) -> u32 {
+        match self {
+            PageRequest::Number { per_page, .. } | PageRequest::Token { per_page, .. } => *per_page,
+        }
+    }
+}
+
 impl PageParams {
+    pub fn new(page: Option<u32>, per_page: Option<u32>, page_token: &Option<String>) -> Self {
+        Self {
+            page,
+            per_page,
+            page_token: page_token.clone(),
+        }
+    }
+
+    /// Checks the parameters against [`PageLimits::CURSOR`].
     pub fn validate(&self) -> Result<PageRequest, GatewayError> {
-        let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
-        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        self.validate_with(PageLimits::CURSOR)
+    }
+
+    pub fn validate_with(&self, limits: PageLimits) -> Result<PageRequest, GatewayError> {
+        let per_page = self.per_page.unwrap_or(limits.default_size);
+        if !(1..=limits.max_size).contains(&per_page) {
             return Err(GatewayError::unprocessable(
-                "per_page",
-                format!("must be between 1 and {MAX_PER_PAGE}"),
+                limits.size_field,
+                format!("must be between 1 and {}", limits.max_size),
             ));
         }
         match (&self.page, &self.page_token) {
@@ -140,12 +189,15 @@ impl PageParams {
             }),
             (page, _) => {
                 let page = page.unwrap_or(1);
-                if !(1..=MAX_PAGE).contains(&page) {
+                if !(1..=limits.max_page).contains(&page) {
+                    let hint = if limits.max_page == MAX_PAGE {
+                        "; use page_token for deeper pages"
+                    } else {
+                        ""
+                    };
                     return Err(GatewayError::unprocessable(
                         "page",
-                        format!(
-                            "must be between 1 and {MAX_PAGE}; use page_token for deeper pages"
-                        ),
+                        format!("must be between 1 and {}{hint}", limits.max_page),
                     ));
                 }
                 Ok(PageRequest::Number { page, per_page })
@@ -192,21 +244,34 @@ where
 
 /// The URL of the next page: the same query with `page` advanced, or `page_token` replaced.
 pub fn next_link(uri: &Uri, request: &PageRequest, next_token: &str) -> String {
-    let mut serializer = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
-        if key != "page" && key != "page_token" {
-            serializer.append_pair(&key, &value);
-        }
-    }
+    next_link_within(uri, request, next_token, MAX_PAGE)
+}
+
+/// [`next_link`] for endpoints serving page numbers up to `max_page`.
+pub fn next_link_within(
+    uri: &Uri,
+    request: &PageRequest,
+    next_token: &str,
+    max_page: u32,
+) -> String {
     match request {
-        PageRequest::Number { page, .. } if *page < MAX_PAGE => {
-            serializer.append_pair("page", &(page + 1).to_string());
+        PageRequest::Number { page, .. } if *page < max_page => {
+            link_to(uri, "page", &(page + 1).to_string())
         }
         // Beyond the deepest page number, continue with the cursor.
-        _ => {
-            serializer.append_pair("page_token", next_token);
+        _ => link_to(uri, "page_token", next_token),
+    }
+}
+
+/// The request's path and query with `page`/`page_token` replaced by `key=value`.
+pub fn link_to(uri: &Uri, key: &str, value: &str) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (name, current) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        if name != "page" && name != "page_token" {
+            serializer.append_pair(&name, &current);
         }
     }
+    serializer.append_pair(key, value);
     format!("{}?{}", uri.path(), serializer.finish())
 }
 
@@ -214,23 +279,49 @@ pub fn next_link(uri: &Uri, request: &PageRequest, next_token: &str) -> String {
 /// `X-Total-Count`, `X-Next-Page-Token` and `Link: <…>; rel="next"`.
 pub struct Listed<T> {
     items: Vec<T>,
-    total: i64,
+    total: Option<i64>,
     next_token: Option<String>,
     link: Option<String>,
+    extra: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl<T> Listed<T> {
     pub fn new(page: ApiPage<T>, request: &PageRequest, uri: &Uri) -> Self {
+        Self::within(page, request, uri, MAX_PAGE)
+    }
+
+    /// [`Listed::new`] for endpoints serving page numbers up to `max_page`.
+    pub fn within(page: ApiPage<T>, request: &PageRequest, uri: &Uri, max_page: u32) -> Self {
         let next_token = (!page.next_page_token.is_empty()).then_some(page.next_page_token);
         let link = next_token
             .as_deref()
-            .map(|token| next_link(uri, request, token));
+            .map(|token| next_link_within(uri, request, token, max_page));
         Self {
             items: page.items,
-            total: page.total,
+            total: Some(page.total),
             next_token,
             link,
+            extra: Vec::new(),
         }
+    }
+
+    /// A list without a known total or cursor; `next` is the URL of the next page, if any.
+    pub fn plain(items: Vec<T>, next: Option<String>) -> Self {
+        Self {
+            items,
+            total: None,
+            next_token: None,
+            link: next,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Adds a response header.
+    pub fn header(mut self, name: &'static str, value: impl Display) -> Self {
+        if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
+            self.extra.push((HeaderName::from_static(name), value));
+        }
+        self
     }
 }
 
@@ -238,10 +329,12 @@ impl<T: Serialize> IntoResponse for Listed<T> {
     fn into_response(self) -> Response {
         let mut response = Json(self.items).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            HeaderName::from_static("x-total-count"),
-            HeaderValue::from(self.total.max(0)),
-        );
+        if let Some(total) = self.total {
+            headers.insert(
+                HeaderName::from_static("x-total-count"),
+                HeaderValue::from(total.max(0)),
+            );
+        }
         if let Some(token) = self.next_token
             && let Ok(value) = HeaderValue::from_str(&token)
         {
@@ -252,9 +345,153 @@ impl<T: Serialize> IntoResponse for Listed<T> {
         {
             headers.insert(header::LINK, value);
         }
+        for (name, value) in self.extra {
+            headers.insert(name, value);
+        }
         response
     }
 }
+
+/// Validates the paging parameters, fetches the page (following cursors for page numbers)
+/// and builds the list response.
+pub async fn list<T, F, Fut>(
+    paging: &PageRequest,
+    uri: &Uri,
+    call: F,
+) -> Result<Listed<T>, GatewayError>
+where
+    F: FnMut(String, i32) -> Fut,
+    Fut: Future<Output = Result<ApiPage<T>, GatewayError>>,
+{
+    let page = fetch_page(paging, call).await?;
+    Ok(Listed::new(page, paging, uri))
+}
+
+/// The error for a response that lacks a field the API always sets.
+pub fn missing(field: &'static str) -> impl FnOnce() -> GatewayError {
+    move || {
+        tracing::error!(field, "API response lacks a required field");
+        GatewayError::from(mm_common::ApiError::internal())
+    }
+}
+
+/// Rejects ids below 1 of optional filter parameters.
+pub fn check_ids(ids: &[(&str, Option<i64>)]) -> Result<(), GatewayError> {
+    for (field, value) in ids {
+        if value.is_some_and(|v| v < 1) {
+            return Err(GatewayError::unprocessable(
+                *field,
+                "must be a positive integer",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Query parameter deserializer: an empty (or blank) value is the same as an absent one, so
+/// forms that send every field (`?status=&enabled=`) mean "any". Other values must parse.
+pub fn blank_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: Display,
+{
+    let value = Option::<String>::deserialize(deserializer)?;
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => value.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// Declares the REST form of a protobuf enum: lowercase `snake_case` strings on the wire,
+/// parsed case-insensitively and strictly (the unspecified value is not accepted).
+///
+/// Each variant's text must be the `snake_case` of its name: serde and utoipa derive the
+/// wire names with `rename_all` (utoipa cannot read a `rename` given by a macro argument).
+macro_rules! rest_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident : $proto:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The REST name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// Case-insensitive, surrounding blanks ignored.
+            pub fn parse(value: &str) -> Option<Self> {
+                let value = value.trim();
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str().eq_ignore_ascii_case(value))
+            }
+
+            pub fn to_proto(self) -> mm_proto::v1::$proto {
+                match self {
+                    $($name::$variant => mm_proto::v1::$proto::$variant,)+
+                }
+            }
+
+            /// `None` for the unspecified or an unknown value.
+            pub fn from_proto(value: i32) -> Option<Self> {
+                match mm_proto::v1::$proto::try_from(value).ok()? {
+                    $(mm_proto::v1::$proto::$variant => Some($name::$variant),)+
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+
+            /// The proto value of an optional filter (unspecified when absent).
+            pub fn filter(value: Option<Self>) -> i32 {
+                value.map_or(0, |v| v.to_proto() as i32)
+            }
+
+            fn expected() -> String {
+                let names: Vec<String> =
+                    Self::ALL.iter().map(|v| format!("\"{}\"", v.as_str())).collect();
+                format!("must be one of {}", names.join(", "))
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(value: &str) -> Result<Self, String> {
+                Self::parse(value).ok_or_else(|| format!("{}, got {value:?}", Self::expected()))
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = String::deserialize(deserializer)?;
+                value.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use rest_enum;
 
 /// Maps REST sort keys to the API's (`created_at` → `create_time`); `-key` means descending.
 pub fn order_by(value: Option<&str>) -> String {

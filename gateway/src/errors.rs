@@ -175,12 +175,19 @@ impl GatewayError {
 
     /// Renames fields of the gRPC request (`pair.name`) to the REST body's (`name`), in the
     /// violations and in the message.
-    pub fn without_field_prefix(mut self, prefix: &str) -> Self {
+    pub fn without_field_prefix(self, prefix: &str) -> Self {
+        self.rename_fields(|field| field.strip_prefix(prefix).map(str::to_owned))
+    }
+
+    /// Renames fields of the violations, and in the message, to their REST names. `rename`
+    /// returns the new name of a field, or `None` to keep it.
+    pub fn rename_fields(mut self, rename: impl Fn(&str) -> Option<String>) -> Self {
         for violation in &mut self.field_violations {
-            if let Some(rest) = violation.field.strip_prefix(prefix) {
-                let rest = rest.to_owned();
-                self.message = self.message.replace(&violation.field, &rest);
-                violation.field = rest;
+            if let Some(renamed) = rename(&violation.field)
+                && renamed != violation.field
+            {
+                self.message = self.message.replace(&violation.field, &renamed);
+                violation.field = renamed;
             }
         }
         self

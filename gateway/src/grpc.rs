@@ -7,6 +7,7 @@ use axum::extract::FromRequestParts;
 use http::{HeaderValue, header, request::Parts};
 use mm_proto::v1::{
     auth_service_client::AuthServiceClient, instance_service_client::InstanceServiceClient,
+    job_service_client::JobServiceClient, mirror_service_client::MirrorServiceClient,
     pair_service_client::PairServiceClient,
 };
 use tonic::{
@@ -57,6 +58,14 @@ impl ApiClients {
         PairServiceClient::new(self.channel.clone())
     }
 
+    pub fn mirrors(&self) -> MirrorServiceClient<Channel> {
+        MirrorServiceClient::new(self.channel.clone())
+    }
+
+    pub fn jobs(&self) -> JobServiceClient<Channel> {
+        JobServiceClient::new(self.channel.clone())
+    }
+
     pub fn health(&self) -> HealthClient<Channel> {
         HealthClient::new(self.channel.clone())
     }
@@ -76,6 +85,22 @@ impl Forward {
     /// Whether the client sent credentials at all.
     pub fn has_credentials(&self) -> bool {
         self.authorization.is_some()
+    }
+
+    /// Uses `token` as bearer credentials when the request carried no `Authorization` header
+    /// (for clients that cannot send headers, such as the browser's `EventSource`).
+    pub fn or_bearer(mut self, token: Option<&str>) -> Result<Self, GatewayError> {
+        if self.authorization.is_some() {
+            return Ok(self);
+        }
+        if let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) {
+            let mut value = AsciiMetadataValue::try_from(format!("Bearer {token}"))
+                .map_err(|_| GatewayError::unauthenticated("malformed access_token"))?;
+            // Kept out of debug output and of HTTP/2 header compression tables.
+            value.set_sensitive(true);
+            self.authorization = Some(value);
+        }
+        Ok(self)
     }
 
     /// Wraps a gRPC message with the forwarded metadata.
@@ -113,13 +138,16 @@ impl Forward {
         headers: &http::HeaderMap,
         request_id: Option<&str>,
     ) -> Result<Self, GatewayError> {
-        let authorization =
-            match headers.get(header::AUTHORIZATION) {
-                None => None,
-                Some(value) => Some(ascii(value).ok_or_else(|| {
+        let authorization = match headers.get(header::AUTHORIZATION) {
+            None => None,
+            Some(value) => {
+                let mut value = ascii(value).ok_or_else(|| {
                     GatewayError::unauthenticated("malformed Authorization header")
-                })?),
-            };
+                })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+        };
         let request_id = request_id.and_then(|id| AsciiMetadataValue::try_from(id).ok());
         let traceparent = headers
             .get("traceparent")

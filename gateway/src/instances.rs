@@ -1,6 +1,9 @@
 //! `/api/instances`: registered GitLab instances. The API token is write-only.
 
-use axum::extract::{OriginalUri, State};
+use axum::{
+    extract::{OriginalUri, State},
+    response::{IntoResponse, Response},
+};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
 use mm_proto::v1 as pb;
@@ -9,10 +12,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     GatewayState,
-    common::{self, ApiPage, Listed, MaskBuilder, PageParams, Patch},
+    common::{self, ApiPage, Listed, MaskBuilder, PageParams, Patch, missing},
     errors::GatewayError,
     extract::{IdPath, Json, Query},
     grpc::Forward,
+    jobs::{self, Accepted, Job},
 };
 
 /// A registered GitLab instance. The token is never returned; `token_set` says whether one is
@@ -62,6 +66,17 @@ impl From<pb::Instance> for Instance {
             pair_count: i.pair_count,
         }
     }
+}
+
+/// An instance as returned by create and update, with the job that verifies it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InstanceWritten {
+    #[serde(flatten)]
+    pub instance: Instance,
+    /// The job that checks the token and reads the GitLab version and edition (on create,
+    /// and on update when the URL or token changed). Omitted when none was started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_job: Option<Job>,
 }
 
 /// Body of `POST /api/instances`.
@@ -166,15 +181,10 @@ pub async fn list_instances(
     OriginalUri(uri): OriginalUri,
     Query(query): Query<ListInstancesQuery>,
 ) -> Result<Listed<Instance>, GatewayError> {
-    let paging = PageParams {
-        page: query.page,
-        per_page: query.per_page,
-        page_token: query.page_token.clone(),
-    }
-    .validate()?;
+    let paging = PageParams::new(query.page, query.per_page, &query.page_token).validate()?;
     let search = query.search.unwrap_or_default();
     let order_by = common::order_by(query.order_by.as_deref());
-    let page = common::fetch_page(&paging, |page_token, page_size| {
+    common::list(&paging, &uri, |page_token, page_size| {
         let request = forward.request(pb::ListInstancesRequest {
             page_size,
             page_token,
@@ -191,37 +201,44 @@ pub async fn list_instances(
             })
         }
     })
-    .await?;
-    Ok(Listed::new(page, &paging, &uri))
+    .await
 }
 
 /// Register a GitLab instance.
 ///
-/// The API service checks the URL (scheme, no private addresses unless allowed) and the token
-/// against GitLab before storing it.
+/// The API service checks the URL (scheme, no private addresses unless allowed) before
+/// storing it, and starts `verify_job`, which checks the token against GitLab.
 #[utoipa::path(
     post, path = "/api/instances", tag = "instances", operation_id = "create_instance",
     request_body = CreateInstance,
-    responses((status = 201, description = "Instance created", body = Instance)),
+    responses((status = 201, description = "Instance created", body = InstanceWritten)),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn create_instance(
     State(state): State<GatewayState>,
     forward: Forward,
     Json(body): Json<CreateInstance>,
-) -> Result<(StatusCode, Json<Instance>), GatewayError> {
+) -> Result<(StatusCode, Json<InstanceWritten>), GatewayError> {
     let request = forward.request(pb::CreateInstanceRequest {
         name: body.name,
         url: body.url,
         description: body.description.unwrap_or_default(),
         token: body.token,
     });
-    let response = state.api().instances().create_instance(request).await?;
-    let instance = response
-        .into_inner()
-        .instance
-        .ok_or_else(missing("instance"))?;
-    Ok((StatusCode::CREATED, Json(instance.into())))
+    let response = state
+        .api()
+        .instances()
+        .create_instance(request)
+        .await?
+        .into_inner();
+    let instance = response.instance.ok_or_else(missing("instance"))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(InstanceWritten {
+            instance: instance.into(),
+            verify_job: jobs::optional_job(response.verify_job)?,
+        }),
+    ))
 }
 
 /// Get one instance.
@@ -256,7 +273,7 @@ async fn fetch(state: &GatewayState, forward: &Forward, id: i64) -> Result<Insta
     put, path = "/api/instances/{id}", tag = "instances", operation_id = "replace_instance",
     params(("id" = i64, Path, description = "Instance id", minimum = 1)),
     request_body = UpdateInstance,
-    responses((status = 200, description = "The updated instance", body = Instance)),
+    responses((status = 200, description = "The updated instance", body = InstanceWritten)),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn put_instance(
@@ -264,7 +281,7 @@ pub async fn put_instance(
     forward: Forward,
     id: IdPath,
     body: Json<UpdateInstance>,
-) -> Result<Json<Instance>, GatewayError> {
+) -> Result<Json<InstanceWritten>, GatewayError> {
     patch_instance(state, forward, id, body).await
 }
 
@@ -276,7 +293,7 @@ pub async fn put_instance(
     patch, path = "/api/instances/{id}", tag = "instances", operation_id = "update_instance",
     params(("id" = i64, Path, description = "Instance id", minimum = 1)),
     request_body = UpdateInstance,
-    responses((status = 200, description = "The updated instance", body = Instance)),
+    responses((status = 200, description = "The updated instance", body = InstanceWritten)),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn patch_instance(
@@ -284,14 +301,18 @@ pub async fn patch_instance(
     forward: Forward,
     IdPath(id): IdPath,
     Json(body): Json<UpdateInstance>,
-) -> Result<Json<Instance>, GatewayError> {
+) -> Result<Json<InstanceWritten>, GatewayError> {
     let mut mask = MaskBuilder::default();
     let name = mask.required("name", body.name)?;
     let url = mask.required("url", body.url)?;
     let token = mask.required("token", body.token)?;
     let description = mask.optional("description", body.description);
     if mask.is_empty() {
-        return fetch(&state, &forward, id).await.map(Json);
+        let instance = fetch(&state, &forward, id).await?;
+        return Ok(Json(InstanceWritten {
+            instance,
+            verify_job: None,
+        }));
     }
     let request = forward.request(pb::UpdateInstanceRequest {
         instance: Some(pb::Instance {
@@ -309,22 +330,40 @@ pub async fn patch_instance(
         .instances()
         .update_instance(request)
         .await
-        .map_err(|status| GatewayError::from(status).without_field_prefix("instance."))?;
-    response
-        .into_inner()
-        .instance
-        .map(|i| Json(i.into()))
-        .ok_or_else(missing("instance"))
+        .map_err(|status| GatewayError::from(status).without_field_prefix("instance."))?
+        .into_inner();
+    let instance = response.instance.ok_or_else(missing("instance"))?;
+    Ok(Json(InstanceWritten {
+        instance: instance.into(),
+        verify_job: jobs::optional_job(response.verify_job)?,
+    }))
+}
+
+/// Result of deleting an instance whose pairs have mirrors: the job that removes them from
+/// GitLab; the pairs and the instance are deleted when it finishes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InstanceDeleting {
+    pub job: Job,
+    pub warnings: Vec<String>,
+    /// Number of pairs deleted with the instance.
+    pub deleted_pair_count: i64,
 }
 
 /// Delete an instance.
 ///
 /// Fails with 400 (FAILED_PRECONDITION) while pairs use the instance, unless `force=true`,
-/// which deletes those pairs too.
+/// which deletes those pairs too. Without mirrors to clean up the instance is deleted at once
+/// (200); otherwise a job removes the mirrors from GitLab first (202 with the job and its
+/// `Location`).
 #[utoipa::path(
     delete, path = "/api/instances/{id}", tag = "instances", operation_id = "delete_instance",
     params(("id" = i64, Path, description = "Instance id", minimum = 1), DeleteInstanceQuery),
-    responses((status = 200, description = "Instance deleted", body = InstanceDeleted)),
+    responses(
+        (status = 200, description = "Instance deleted", body = InstanceDeleted),
+        (status = 202, description = "Cleanup job started; the instance is deleted when it finishes",
+            body = InstanceDeleting,
+            headers(("Location" = String, description = "`/api/jobs/{id}` of the job"))),
+    ),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_instance(
@@ -332,7 +371,7 @@ pub async fn delete_instance(
     forward: Forward,
     IdPath(id): IdPath,
     Query(query): Query<DeleteInstanceQuery>,
-) -> Result<Json<InstanceDeleted>, GatewayError> {
+) -> Result<Response, GatewayError> {
     let request = forward.request(pb::DeleteInstanceRequest {
         id,
         force: query.force.unwrap_or(false),
@@ -343,18 +382,22 @@ pub async fn delete_instance(
         .delete_instance(request)
         .await?
         .into_inner();
-    Ok(Json(InstanceDeleted {
-        status: "deleted".into(),
-        deleted_pair_count: response.deleted_pair_count,
-        warning_count: response.warnings.len(),
-        warnings: response.warnings,
-    }))
-}
-
-/// The error for a response that lacks a field the API always sets.
-pub(crate) fn missing(field: &'static str) -> impl FnOnce() -> GatewayError {
-    move || {
-        tracing::error!(field, "API response lacks a required field");
-        GatewayError::from(mm_common::ApiError::internal())
-    }
+    Ok(match jobs::optional_job(response.job)? {
+        Some(job) => Accepted {
+            job_id: job.id,
+            body: InstanceDeleting {
+                job,
+                warnings: response.warnings,
+                deleted_pair_count: response.deleted_pair_count,
+            },
+        }
+        .into_response(),
+        None => Json(InstanceDeleted {
+            status: "deleted".into(),
+            deleted_pair_count: response.deleted_pair_count,
+            warning_count: response.warnings.len(),
+            warnings: response.warnings,
+        })
+        .into_response(),
+    })
 }

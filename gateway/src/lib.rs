@@ -14,18 +14,21 @@
 pub mod auth;
 pub mod common;
 pub mod errors;
+pub mod export;
 pub mod extract;
 pub mod grpc;
 pub mod health;
 pub mod instances;
+pub mod jobs;
 pub mod middleware;
+pub mod mirrors;
 pub mod openapi;
 pub mod pairs;
 pub mod web;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use axum::Router;
+use axum::{Router, extract::DefaultBodyLimit};
 use http::StatusCode;
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer};
 use utoipa_swagger_ui::SwaggerUi;
@@ -33,7 +36,8 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use errors::{ErrorBody, GatewayError};
 pub use openapi::openapi;
 
-/// Largest accepted request body.
+/// Largest accepted request body (imports of exported files accept
+/// [`export::IMPORT_BODY_LIMIT`]).
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
 /// Longest a request may take end to end.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -90,16 +94,29 @@ pub fn state(settings: &mm_config::Settings) -> anyhow::Result<GatewayState> {
 /// Every route of the gateway (REST API, OpenAPI document, Swagger UI, web UI) with the
 /// gateway middleware applied, and no fallback.
 pub fn router(state: GatewayState) -> Router {
-    let (api, document) = openapi::api_router().split_for_parts();
-    let document = openapi::finish(document);
+    let document = openapi::openapi();
     let swagger: Router = SwaggerUi::new("/api/docs")
         .url("/api/openapi.json", document)
         .into();
+    let (regular, bulk) = openapi::api_routers();
+    let limit = state.http_settings().body_limit;
+    let bulk_limit = export::IMPORT_BODY_LIMIT.max(limit);
+    let regular = with_body_limit(regular.split_for_parts().0, limit);
+    let bulk = with_body_limit(bulk.split_for_parts().0, bulk_limit);
     let routes = Router::new()
-        .merge(api.with_state(state.clone()))
+        .merge(regular.with_state(state.clone()))
+        .merge(bulk.with_state(state.clone()))
         .merge(swagger)
         .merge(web::router());
     with_middleware(routes, &state)
+}
+
+/// Rejects request bodies over `limit` bytes with 413 (rendered as the JSON error body by the
+/// edge middleware).
+fn with_body_limit(router: Router<GatewayState>, limit: usize) -> Router<GatewayState> {
+    router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
 }
 
 /// A router holding only the fallback: a JSON 404 for every unknown path, with the same
@@ -118,7 +135,6 @@ fn with_middleware(router: Router, state: &GatewayState) -> Router {
     let http = state.http_settings();
     let router = router
         .layer(mm_telemetry::MetricsLayer::new("gateway"))
-        .layer(RequestBodyLimitLayer::new(http.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
             http.request_timeout,

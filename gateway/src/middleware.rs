@@ -201,8 +201,12 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
             .expose_headers([
                 X_REQUEST_ID.clone(),
                 HeaderName::from_static("x-total-count"),
+                HeaderName::from_static("x-total-pages"),
                 HeaderName::from_static("x-next-page-token"),
+                HeaderName::from_static("x-next-page"),
                 header::LINK,
+                header::LOCATION,
+                header::CONTENT_DISPOSITION,
             ])
             .max_age(Duration::from_secs(600)),
     )

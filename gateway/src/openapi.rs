@@ -17,7 +17,7 @@ use utoipa::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{GatewayState, auth, errors, health, instances, pairs};
+use crate::{GatewayState, auth, errors, export, health, instances, jobs, mirrors, pairs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,10 +31,14 @@ mirrors across pairs of GitLab instances.\n\n\
 types, unknown or missing fields) and bad path or query parameters are 422; input rejected \
 by the service (empty name, bad URL, duplicate, ...) is 400 or 409.\n\n\
 **Lists** return a JSON array. Pagination: `page` (1-based) and `per_page` (1-200, default \
-50), or `page_token` from the previous response; the total is in `X-Total-Count` and the \
-next page in `Link` (`rel=\"next\"`) and `X-Next-Page-Token`.\n\n\
+50; mirrors and jobs call it `page_size` and accept both), or `page_token` from the previous \
+response; the total is in `X-Total-Count` and the next page in `Link` (`rel=\"next\"`) and \
+`X-Next-Page-Token`.\n\n\
 **Updates**: `PUT` and `PATCH` both change only the keys present in the body; `null` \
 clears optional fields.\n\n\
+**Jobs**: every operation that changes GitLab runs as a job. Such requests answer \
+`202 Accepted` with the job and `Location: /api/jobs/{id}`; follow it with \
+`GET /api/jobs/{id}` or the event stream `GET /api/jobs/{id}/events`.\n\n\
 **Request ids**: send `X-Request-ID` (1-128 characters of `[A-Za-z0-9._:-]`) or get a \
 generated one back in the same header.",
         license(name = "MIT", identifier = "MIT"),
@@ -44,6 +48,9 @@ generated one back in the same header.",
         (name = "auth", description = "Log-in and the current user"),
         (name = "instances", description = "GitLab instances"),
         (name = "pairs", description = "Source/target instance pairs"),
+        (name = "mirrors", description = "Mirrors between projects of a pair"),
+        (name = "export", description = "Export and import of a pair's mirrors"),
+        (name = "jobs", description = "Jobs doing the work in GitLab, and their progress"),
         (name = "health", description = "Health and product information"),
     )
 )]
@@ -51,7 +58,14 @@ struct ApiDoc;
 
 /// The REST routes together with their OpenAPI description.
 pub(crate) fn api_router() -> OpenApiRouter<GatewayState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (regular, bulk) = api_routers();
+    regular.merge(bulk)
+}
+
+/// The REST routes in two groups: the regular ones, and the bulk ones (imports) that accept
+/// larger bodies.
+pub(crate) fn api_routers() -> (OpenApiRouter<GatewayState>, OpenApiRouter<GatewayState>) {
+    let regular = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::me))
         .routes(routes!(
@@ -64,6 +78,7 @@ pub(crate) fn api_router() -> OpenApiRouter<GatewayState> {
             instances::patch_instance,
             instances::delete_instance
         ))
+        .routes(routes!(mirrors::projects::search_projects))
         .routes(routes!(pairs::list_pairs, pairs::create_pair))
         .routes(routes!(
             pairs::get_pair,
@@ -71,9 +86,41 @@ pub(crate) fn api_router() -> OpenApiRouter<GatewayState> {
             pairs::patch_pair,
             pairs::delete_pair
         ))
+        .routes(routes!(mirrors::actions::sync_pair_mirrors))
+        .routes(routes!(mirrors::actions::refresh_pair_status))
+        .routes(routes!(
+            mirrors::handlers::list_mirrors,
+            mirrors::handlers::create_mirror
+        ))
+        .routes(routes!(mirrors::handlers::mirror_tree))
+        .routes(routes!(
+            mirrors::handlers::get_mirror,
+            mirrors::handlers::put_mirror,
+            mirrors::handlers::patch_mirror,
+            mirrors::handlers::delete_mirror
+        ))
+        .routes(routes!(mirrors::actions::update_now))
+        .routes(routes!(mirrors::actions::sync_mirror))
+        .routes(routes!(mirrors::actions::rotate_token))
+        .routes(routes!(mirrors::actions::refresh_status))
+        .routes(routes!(
+            mirrors::actions::verify,
+            mirrors::actions::verify_get
+        ))
+        .routes(routes!(export::export_pair))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(jobs::get_job))
+        .routes(routes!(jobs::list_job_items))
+        .routes(routes!(jobs::cancel_job))
+        .routes(routes!(jobs::retry_job))
+        .routes(routes!(jobs::events::job_events))
         .routes(routes!(health::quick))
         .routes(routes!(health::health))
-        .routes(routes!(health::about))
+        .routes(routes!(health::about));
+    let bulk = OpenApiRouter::new()
+        .routes(routes!(export::import_pair))
+        .routes(routes!(export::import_pair_alias));
+    (regular, bulk)
 }
 
 /// The OpenAPI document of the REST API.

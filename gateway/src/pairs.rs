@@ -1,6 +1,9 @@
 //! `/api/pairs`: source/target instance pairs with the default settings of their mirrors.
 
-use axum::extract::{OriginalUri, State};
+use axum::{
+    extract::{OriginalUri, State},
+    response::{IntoResponse, Response},
+};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
 use mm_proto::v1 as pb;
@@ -9,11 +12,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     GatewayState,
-    common::{self, ApiPage, Listed, MaskBuilder, PageParams, Patch},
+    common::{self, ApiPage, Listed, MaskBuilder, PageParams, Patch, missing},
     errors::GatewayError,
     extract::{IdPath, Json, Query},
     grpc::Forward,
-    instances::missing,
+    jobs::{self, Accepted, Job},
 };
 
 /// Mirror direction of a pair. Input is case-insensitive.
@@ -250,12 +253,7 @@ pub async fn list_pairs(
     OriginalUri(uri): OriginalUri,
     Query(query): Query<ListPairsQuery>,
 ) -> Result<Listed<Pair>, GatewayError> {
-    let paging = PageParams {
-        page: query.page,
-        per_page: query.per_page,
-        page_token: query.page_token.clone(),
-    }
-    .validate()?;
+    let paging = PageParams::new(query.page, query.per_page, &query.page_token).validate()?;
     let direction = match query.direction.as_deref().map(str::trim) {
         None | Some("") => pb::MirrorDirection::Unspecified,
         Some(value) => MirrorDirection::parse(value)
@@ -264,20 +262,13 @@ pub async fn list_pairs(
             })?
             .to_proto(),
     };
-    for (field, value) in [
+    common::check_ids(&[
         ("source_instance_id", query.source_instance_id),
         ("target_instance_id", query.target_instance_id),
-    ] {
-        if value.is_some_and(|v| v < 1) {
-            return Err(GatewayError::unprocessable(
-                field,
-                "must be a positive integer",
-            ));
-        }
-    }
+    ])?;
     let search = query.search.unwrap_or_default();
     let order_by = common::order_by(query.order_by.as_deref());
-    let page = common::fetch_page(&paging, |page_token, page_size| {
+    common::list(&paging, &uri, |page_token, page_size| {
         let request = forward.request(pb::ListPairsRequest {
             page_size,
             page_token,
@@ -301,8 +292,7 @@ pub async fn list_pairs(
             })
         }
     })
-    .await?;
-    Ok(Listed::new(page, &paging, &uri))
+    .await
 }
 
 /// Create a pair.
@@ -471,29 +461,57 @@ pub async fn patch_pair(
     }))
 }
 
+/// Result of deleting a pair with mirrors: the job that removes them from GitLab; the pair
+/// is deleted when it finishes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PairDeleting {
+    pub job: Job,
+    pub warnings: Vec<String>,
+}
+
 /// Delete a pair.
+///
+/// A pair without mirrors is deleted at once (200). A pair with mirrors is deleted by a job
+/// that first removes its mirrors and their tokens from GitLab (202 with the job and its
+/// `Location`).
 #[utoipa::path(
     delete, path = "/api/pairs/{id}", tag = "pairs", operation_id = "delete_pair",
     params(("id" = i64, Path, description = "Pair id", minimum = 1)),
-    responses((status = 200, description = "Pair deleted", body = PairDeleted)),
+    responses(
+        (status = 200, description = "Pair deleted", body = PairDeleted),
+        (status = 202, description = "Cleanup job started; the pair is deleted when it finishes",
+            body = PairDeleting,
+            headers(("Location" = String, description = "`/api/jobs/{id}` of the job"))),
+    ),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_pair(
     State(state): State<GatewayState>,
     forward: Forward,
     IdPath(id): IdPath,
-) -> Result<Json<PairDeleted>, GatewayError> {
+) -> Result<Response, GatewayError> {
     let response = state
         .api()
         .pairs()
         .delete_pair(forward.request(pb::DeletePairRequest { id }))
         .await?
         .into_inner();
-    Ok(Json(PairDeleted {
-        status: "deleted".into(),
-        warning_count: response.warnings.len(),
-        warnings: response.warnings,
-    }))
+    Ok(match jobs::optional_job(response.job)? {
+        Some(job) => Accepted {
+            job_id: job.id,
+            body: PairDeleting {
+                job,
+                warnings: response.warnings,
+            },
+        }
+        .into_response(),
+        None => Json(PairDeleted {
+            status: "deleted".into(),
+            warning_count: response.warnings.len(),
+            warnings: response.warnings,
+        })
+        .into_response(),
+    })
 }
 
 /// Field violations of pair RPCs name `pair.<field>`; the REST body has `<field>`.

@@ -1,7 +1,10 @@
 //! The gateway in front of the real API service (`mm_api::testing`), over real HTTP.
 //!
 //! SQLite by default; `crud_on_every_backend` also runs on PostgreSQL (`MM_TEST_DATABASE_URL`,
-//! skipped with `MM_SKIP_POSTGRES=1`, as for the API's own tests).
+//! skipped with `MM_SKIP_POSTGRES=1`, as for the API's own tests). Mirrors, jobs and
+//! export/import are in [`mirrors`].
+
+mod mirrors;
 
 use std::sync::Mutex;
 

@@ -1,141 +1,19 @@
 //! REST ↔ gRPC mapping against an in-memory API that follows the proto contract: update
 //! masks, pagination, forwarded metadata, error mapping. Runs the gateway over real HTTP.
+//!
+//! Instances, pairs, auth and health here; mirrors, jobs (with the event stream) and
+//! export/import in their own modules.
 
+mod export;
 #[path = "../support/fake_api.rs"]
 mod fake_api;
+mod jobs;
+mod mirrors;
+mod stack;
 
-use base64::Engine;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
-
-struct Stack {
-    base: String,
-    api: fake_api::Spawned,
-    client: Client,
-    auth: String,
-}
-
-async fn stack() -> Stack {
-    let api = fake_api::spawn().await;
-    let state = mm_gateway::GatewayState::new(
-        &api.url(),
-        mm_gateway::HttpSettings {
-            cors_origins: Vec::new(),
-            body_limit: mm_gateway::DEFAULT_BODY_LIMIT,
-            request_timeout: std::time::Duration::from_secs(10),
-        },
-    )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(mm_gateway::serve_app(
-        mm_gateway::app(state),
-        listener,
-        std::future::pending(),
-    ));
-    let auth = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            fake_api::USERNAME,
-            fake_api::PASSWORD
-        ))
-    );
-    Stack {
-        base,
-        api,
-        client: Client::new(),
-        auth,
-    }
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    text: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-
-    fn expect(&self, status: u16) -> Value {
-        assert_eq!(self.status.as_u16(), status, "{}", self.text);
-        self.json()
-    }
-
-    fn expect_error(&self, status: u16, code: &str, field: Option<&str>) -> Value {
-        let body = self.expect(status);
-        assert_eq!(body["code"], code, "{body}");
-        if let Some(field) = field {
-            assert_eq!(body["field_violations"][0]["field"], field, "{body}");
-            if code == "INVALID_ARGUMENT" {
-                assert!(body["message"].as_str().unwrap().contains(field), "{body}");
-            }
-        }
-        body
-    }
-}
-
-impl Stack {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.call_as(Some(&self.auth), method, path, body).await
-    }
-
-    async fn call_as(
-        &self,
-        auth: Option<&str>,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Reply {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(auth) = auth {
-            request = request.header("authorization", auth);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        Reply {
-            status: response.status(),
-            headers: response.headers().clone(),
-            text: response.text().await.unwrap(),
-        }
-    }
-
-    async fn instance(&self, name: &str) -> i64 {
-        let reply = self
-            .call(
-                Method::POST,
-                "/api/instances",
-                Some(json!({"name": name, "url": format!("https://{name}.example.com"), "token": "glpat-secret-token"})),
-            )
-            .await;
-        reply.expect(201)["id"].as_i64().unwrap()
-    }
-
-    fn last_mask(&self) -> Vec<String> {
-        self.api
-            .api
-            .inner
-            .lock()
-            .unwrap()
-            .masks
-            .last()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn mask_count(&self) -> usize {
-        self.api.api.inner.lock().unwrap().masks.len()
-    }
-}
+use stack::stack;
 
 #[tokio::test]
 async fn login_bearer_and_basic() {

@@ -439,6 +439,31 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/pairs/{id}"),
     ("patch", "/api/pairs/{id}"),
     ("delete", "/api/pairs/{id}"),
+    ("get", "/api/instances/{id}/projects"),
+    ("post", "/api/pairs/{id}/sync-mirrors"),
+    ("post", "/api/pairs/{id}/refresh-status"),
+    ("get", "/api/mirrors"),
+    ("post", "/api/mirrors"),
+    ("get", "/api/mirrors/tree"),
+    ("get", "/api/mirrors/{id}"),
+    ("put", "/api/mirrors/{id}"),
+    ("patch", "/api/mirrors/{id}"),
+    ("delete", "/api/mirrors/{id}"),
+    ("post", "/api/mirrors/{id}/update"),
+    ("post", "/api/mirrors/{id}/sync"),
+    ("post", "/api/mirrors/{id}/rotate-token"),
+    ("post", "/api/mirrors/{id}/refresh-status"),
+    ("post", "/api/mirrors/{id}/verify"),
+    ("get", "/api/mirrors/{id}/verify"),
+    ("get", "/api/export/pair/{id}"),
+    ("post", "/api/export/pair/{id}"),
+    ("post", "/api/import/pair/{id}"),
+    ("get", "/api/jobs"),
+    ("get", "/api/jobs/{id}"),
+    ("get", "/api/jobs/{id}/items"),
+    ("post", "/api/jobs/{id}/cancel"),
+    ("post", "/api/jobs/{id}/retry"),
+    ("get", "/api/jobs/{id}/events"),
     ("get", "/api/health/quick"),
     ("get", "/api/health"),
     ("get", "/api/about"),
@@ -523,6 +548,186 @@ async fn openapi_document_is_3_1_and_complete() {
         doc["components"]["schemas"]["CreatePair"]["additionalProperties"],
         false
     );
+}
+
+#[tokio::test]
+async fn job_operations_are_documented_with_their_location_and_the_event_stream() {
+    let doc = mm_gateway::openapi();
+    let doc = serde_json::to_value(doc).unwrap();
+    let paths = &doc["paths"];
+    // Operations that start a job answer 202 with a Location header and a schema.
+    for (path, method) in [
+        ("/api/mirrors", "post"),
+        ("/api/mirrors/{id}", "delete"),
+        ("/api/mirrors/{id}/update", "post"),
+        ("/api/mirrors/{id}/sync", "post"),
+        ("/api/mirrors/{id}/rotate-token", "post"),
+        ("/api/mirrors/{id}/refresh-status", "post"),
+        ("/api/mirrors/{id}/verify", "post"),
+        ("/api/mirrors/{id}/verify", "get"),
+        ("/api/pairs/{id}/sync-mirrors", "post"),
+        ("/api/pairs/{id}/refresh-status", "post"),
+        ("/api/pairs/{id}", "delete"),
+        ("/api/instances/{id}", "delete"),
+        ("/api/export/pair/{id}", "post"),
+        ("/api/import/pair/{id}", "post"),
+        ("/api/jobs/{id}/retry", "post"),
+    ] {
+        let accepted = &paths[path][method]["responses"]["202"];
+        assert!(
+            accepted["headers"].get("Location").is_some(),
+            "{method} {path}: {accepted}"
+        );
+        assert!(
+            accepted["content"]["application/json"]["schema"].is_object(),
+            "{method} {path}: {accepted}"
+        );
+    }
+    let events = &paths["/api/jobs/{id}/events"]["get"];
+    assert!(
+        events["responses"]["200"]["content"]
+            .get("text/event-stream")
+            .is_some(),
+        "{events}"
+    );
+    let params: Vec<&str> = events["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(params.contains(&"access_token"), "{params:?}");
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "Mirror",
+        "MirrorCreated",
+        "MirrorUpdated",
+        "CreateMirror",
+        "UpdateMirror",
+        "MirrorGroup",
+        "Job",
+        "JobItem",
+        "JobState",
+        "JobItemState",
+        "Lifecycle",
+        "TokenStatus",
+        "PairSyncStarted",
+        "ExportFile",
+        "ImportFile",
+        "ImportResult",
+        "GitLabProject",
+        "InstanceWritten",
+        "PairDeleting",
+        "InstanceDeleting",
+        "JobEvent",
+    ] {
+        assert!(schemas.get(name).is_some(), "schema {name} missing");
+    }
+    // No token in any mirror schema; unchangeable fields are not offered for update.
+    let mirror = schemas["Mirror"]["properties"].as_object().unwrap();
+    assert!(mirror.keys().all(|k| !k.contains("token")
+        || k.starts_with("token_")
+        || k == "mirror_token_expires_at"));
+    let update = schemas["UpdateMirror"]["properties"].as_object().unwrap();
+    assert!(!update.contains_key("source_project_path"));
+    assert_eq!(schemas["UpdateMirror"]["additionalProperties"], false);
+    assert_eq!(schemas["CreateMirror"]["additionalProperties"], false);
+    assert_eq!(
+        schemas["JobState"]["enum"],
+        json!([
+            "queued",
+            "running",
+            "succeeded",
+            "failed",
+            "partially_failed",
+            "cancelled"
+        ])
+    );
+}
+
+#[tokio::test]
+async fn new_routes_name_bad_parameters_before_calling_the_api() {
+    let app = app();
+    for (method, uri, name) in [
+        (Method::GET, "/api/mirrors?page_size=1000", "page_size"),
+        (Method::GET, "/api/mirrors?token_status=x", "token_status"),
+        (Method::GET, "/api/mirrors?order_by=id;drop", "order_by"),
+        (
+            Method::GET,
+            "/api/mirrors/tree?instance_pair_id=0",
+            "instance_pair_id",
+        ),
+        (Method::GET, "/api/mirrors/abc", "id"),
+        (Method::POST, "/api/mirrors/0/sync", "id"),
+        (Method::GET, "/api/jobs?state=nope", "state"),
+        (Method::GET, "/api/jobs/1/items?page_size=9999", "page_size"),
+        (Method::GET, "/api/jobs/-1/events", "id"),
+        (
+            Method::GET,
+            "/api/instances/1/projects?page_size=0",
+            "page_size",
+        ),
+        (Method::GET, "/api/export/pair/x", "id"),
+        (
+            Method::POST,
+            "/api/pairs/99999999999999999999/sync-mirrors",
+            "id",
+        ),
+    ] {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .header(header::AUTHORIZATION, BASIC)
+            .body(Body::empty())
+            .unwrap();
+        let reply = send(&app, request).await;
+        assert_eq!(
+            field(&reply.error(422, "INVALID_ARGUMENT")),
+            name,
+            "{method} {uri}"
+        );
+    }
+    let body = r#"{"instance_pair_id":1,"source_project_path":"a/b","target_project_path":"c/d","source_project_id":3}"#;
+    let reply = send(&app, json_request(Method::POST, "/api/mirrors", body)).await;
+    assert_eq!(
+        field(&reply.error(422, "INVALID_ARGUMENT")),
+        "source_project_id"
+    );
+    let reply = send(
+        &app,
+        json_request(
+            Method::PATCH,
+            "/api/mirrors/1",
+            r#"{"target_project_path":"x/y"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(
+        field(&reply.error(422, "INVALID_ARGUMENT")),
+        "target_project_path"
+    );
+}
+
+#[tokio::test]
+async fn imports_accept_bodies_beyond_the_regular_limit() {
+    let app = app_with(&[], 1024);
+    let entries: Vec<String> = (0..100)
+        .map(|n| format!(r#"{{"source_project_path":"a/{n}","target_project_path":"b/{n}"}}"#))
+        .collect();
+    let body = format!(r#"{{"mirrors":[{}]}}"#, entries.join(","));
+    assert!(body.len() > 1024);
+    for uri in ["/api/export/pair/1?dry_run=true", "/api/import/pair/1"] {
+        // Past the body limit, so the API (unreachable here) is called.
+        let reply = send(&app, json_request(Method::POST, uri, &body)).await;
+        reply.error(503, "UNAVAILABLE");
+    }
+    // Other routes keep the regular limit.
+    let big = format!(
+        r#"{{"instance_pair_id":1,"source_project_path":"a/b","target_project_path":"{}"}}"#,
+        "x".repeat(2048)
+    );
+    let reply = send(&app, json_request(Method::POST, "/api/mirrors", &big)).await;
+    reply.error(413, "PAYLOAD_TOO_LARGE");
 }
 
 #[tokio::test]

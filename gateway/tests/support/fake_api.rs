@@ -2,8 +2,19 @@
 //! `proto/mirrormaestro/v1` (field masks, page tokens, field violations, auth metadata). It
 //! lets the gateway's REST↔gRPC mapping be tested without the real service, and records what
 //! the gateway sent. The real service is exercised by the `edge` tests.
+//!
+//! The mirror and job services are in `fake_mirrors.rs` and `fake_jobs.rs`.
 
 #![allow(dead_code)]
+
+#[path = "fake_jobs.rs"]
+mod fake_jobs;
+#[path = "fake_mirrors.rs"]
+mod fake_mirrors;
+
+#[allow(unused_imports)]
+pub use fake_jobs::{HOLD_OPEN_KIND, SLOW_KIND, STREAM_ERROR_KIND, Scope, start_job};
+pub use fake_mirrors::Recorded;
 
 use std::{
     collections::BTreeMap,
@@ -25,11 +36,16 @@ pub struct Inner {
     pub instances: BTreeMap<i64, pb::Instance>,
     pub tokens: BTreeMap<i64, String>,
     pub pairs: BTreeMap<i64, pb::Pair>,
-    next_id: i64,
+    pub(crate) next_id: i64,
     /// Metadata of the last authenticated call.
     pub last_metadata: Option<MetadataMap>,
     /// Update masks received, in order.
     pub masks: Vec<Vec<String>>,
+    pub mirrors: BTreeMap<i64, pb::Mirror>,
+    pub jobs: BTreeMap<i64, pb::Job>,
+    pub job_items: BTreeMap<i64, Vec<pb::JobItem>>,
+    /// The last request of each mirror/job RPC, as received.
+    pub recorded: Recorded,
 }
 
 #[derive(Clone, Default)]
@@ -63,7 +79,9 @@ pub async fn spawn_on(addr: SocketAddr) -> Spawned {
         .add_service(instance_service_server::InstanceServiceServer::new(
             api.clone(),
         ))
-        .add_service(pair_service_server::PairServiceServer::new(api.clone()));
+        .add_service(pair_service_server::PairServiceServer::new(api.clone()))
+        .add_service(mirror_service_server::MirrorServiceServer::new(api.clone()))
+        .add_service(job_service_server::JobServiceServer::new(api.clone()));
     tokio::spawn(async move {
         let _reporter = reporter;
         server
@@ -78,7 +96,7 @@ pub async fn spawn() -> Spawned {
     spawn_on("127.0.0.1:0".parse().unwrap()).await
 }
 
-fn now() -> Option<pbjson_types::Timestamp> {
+pub(crate) fn now() -> Option<pbjson_types::Timestamp> {
     let now = chrono::Utc::now();
     Some(pbjson_types::Timestamp {
         seconds: now.timestamp(),
@@ -100,11 +118,15 @@ fn admin() -> pb::User {
     }
 }
 
-fn invalid(field: &str, description: &str) -> Status {
+pub(crate) fn invalid(field: &str, description: &str) -> Status {
     ApiError::invalid_field(field, description).to_status()
 }
 
-fn page<T: Clone>(items: &[T], size: i32, token: &str) -> Result<(Vec<T>, String), Status> {
+pub(crate) fn page<T: Clone>(
+    items: &[T],
+    size: i32,
+    token: &str,
+) -> Result<(Vec<T>, String), Status> {
     let size = match size {
         0 => 50,
         1..=200 => size as usize,
@@ -141,7 +163,7 @@ fn sort_key(order_by: &str) -> Result<(&str, bool), Status> {
 }
 
 impl FakeApi {
-    fn authenticate(&self, metadata: &MetadataMap) -> Result<pb::User, Status> {
+    pub(crate) fn authenticate(&self, metadata: &MetadataMap) -> Result<pb::User, Status> {
         let basic = format!(
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{PASSWORD}"))
@@ -250,7 +272,11 @@ impl FakeApi {
         }
     }
 
-    fn recount(inner: &mut Inner) {
+    pub(crate) fn recount(inner: &mut Inner) {
+        let mirrors: Vec<i64> = inner.mirrors.values().map(|m| m.pair_id).collect();
+        for pair in inner.pairs.values_mut() {
+            pair.mirror_count = mirrors.iter().filter(|id| **id == pair.id).count() as i64;
+        }
         let pairs: Vec<pb::Pair> = inner.pairs.values().cloned().collect();
         for instance in inner.instances.values_mut() {
             instance.pair_count = pairs
@@ -368,8 +394,15 @@ impl instance_service_server::InstanceService for FakeApi {
         instance.id = inner.next_id;
         inner.tokens.insert(instance.id, r.token);
         inner.instances.insert(instance.id, instance.clone());
+        let verify_job = fake_jobs::start_job(
+            &mut inner,
+            "instance.verify",
+            fake_jobs::Scope::instance(instance.id),
+            1,
+        );
         Ok(Response::new(CreateInstanceResponse {
             instance: Some(instance),
+            verify_job: Some(verify_job),
         }))
     }
 
@@ -405,8 +438,17 @@ impl instance_service_server::InstanceService for FakeApi {
         Self::check_instance(&inner, &instance).map_err(|s| prefix_violations(s, "instance."))?;
         instance.update_time = now();
         inner.instances.insert(instance.id, instance.clone());
+        let verify_job = paths.iter().any(|p| p == "url" || p == "token").then(|| {
+            fake_jobs::start_job(
+                &mut inner,
+                "instance.verify",
+                fake_jobs::Scope::instance(instance.id),
+                1,
+            )
+        });
         Ok(Response::new(UpdateInstanceResponse {
             instance: Some(instance),
+            verify_job,
         }))
     }
 
@@ -429,15 +471,30 @@ impl instance_service_server::InstanceService for FakeApi {
         if !using.is_empty() && !r.force {
             return Err(ApiError::failed_precondition("the instance is used by pairs").to_status());
         }
+        let mirrors = inner
+            .mirrors
+            .values()
+            .filter(|m| using.contains(&m.pair_id))
+            .count() as i64;
         for id in &using {
             inner.pairs.remove(id);
         }
+        inner.mirrors.retain(|_, m| !using.contains(&m.pair_id));
         inner.instances.remove(&r.id);
         inner.tokens.remove(&r.id);
         Self::recount(&mut inner);
+        let job = (mirrors > 0).then(|| {
+            fake_jobs::start_job(
+                &mut inner,
+                "instance.delete",
+                fake_jobs::Scope::instance(r.id),
+                mirrors,
+            )
+        });
         Ok(Response::new(DeleteInstanceResponse {
             deleted_pair_count: using.len() as i64,
             warnings: Vec::new(),
+            job,
         }))
     }
 }
@@ -583,9 +640,26 @@ impl pair_service_server::PairService for FakeApi {
             .pairs
             .remove(&id)
             .ok_or_else(|| Status::not_found("pair not found"))?;
+        let before = inner.mirrors.len();
+        inner.mirrors.retain(|_, m| m.pair_id != id);
+        let mirrors = (before - inner.mirrors.len()) as i64;
         Self::recount(&mut inner);
-        Ok(Response::new(DeletePairResponse {
-            warnings: Vec::new(),
-        }))
+        let (job, warnings) = if mirrors > 0 {
+            let job = fake_jobs::start_job(
+                &mut inner,
+                "pair.delete",
+                fake_jobs::Scope::pair(id),
+                mirrors,
+            );
+            (
+                Some(job),
+                vec![format!(
+                    "{mirrors} mirrors are removed from GitLab by the job"
+                )],
+            )
+        } else {
+            (None, Vec::new())
+        };
+        Ok(Response::new(DeletePairResponse { warnings, job }))
     }
 }
