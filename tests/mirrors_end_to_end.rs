@@ -100,7 +100,7 @@ async fn start_sim() -> Sim {
         path: project_path(i),
         empty,
         commits: if empty { 0 } else { 2 },
-        branches: if empty || i % 4 != 0 {
+        branches: if empty || !i.is_multiple_of(4) {
             vec![]
         } else {
             vec!["develop".into()]

@@ -172,4 +172,3 @@ impl HandlerRegistry {
         self.handlers.keys().map(String::as_str)
     }
 }
-
