@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use crate::{ItemState, NewJobItem};
+use crate::{ItemState, NewJob, NewJobItem};
 
 /// Rows per multi-row INSERT, far below both databases' limits on bound parameters.
 pub(crate) const BATCH_ROWS: usize = 500;
@@ -58,6 +58,17 @@ impl ItemCounts {
     }
 }
 
+/// The mirror a job is about: the one given, else the mirror that a single-item job creates
+/// (so the jobs of a mirror include its creation).
+pub(crate) fn job_mirror_id(new_job: &NewJob, new_mirror_ids: &[i64]) -> Option<i64> {
+    new_job
+        .mirror_id
+        .or(match (new_job.items.len(), new_mirror_ids) {
+            (1, [created]) => Some(*created),
+            _ => None,
+        })
+}
+
 /// The payload of an item: the given object plus `mirror_id` when the item has a mirror.
 pub(crate) fn item_payload(payload: &Value, mirror_id: Option<i64>) -> Value {
     let Some(mirror_id) = mirror_id else {
@@ -82,7 +93,7 @@ macro_rules! job_operations {
         use crate::{
             CreatedJob, ItemMirror, ItemOutcome, ItemStart, ItemState, Job, JobFilter, JobItem,
             JobState, NewJob, NewMirror, OffsetPage, StorageError, StorageResult, Window,
-            backend_jobs::{BATCH_ROWS, ItemCounts, item_payload},
+            backend_jobs::{BATCH_ROWS, ItemCounts, item_payload, job_mirror_id},
             mirrors_query::{item_list, job_list},
             rows::{JobItemRow, JobRow, convert},
             sql_jobs, sql_mirrors,
@@ -119,7 +130,7 @@ macro_rules! job_operations {
             let job_id = sqlx::query_scalar::<Db, i64>(sql_jobs::INSERT_JOB)
                 .bind(&new_job.kind)
                 .bind(new_job.pair_id)
-                .bind(new_job.mirror_id)
+                .bind(job_mirror_id(new_job, &new_mirror_ids))
                 .bind(new_job.instance_id)
                 .bind(&new_job.requested_by)
                 .bind(Json(&new_job.params))
@@ -390,6 +401,7 @@ macro_rules! job_operations {
                     .bind(DbTime(time))
                     .execute(&mut *tx)
                     .await?;
+                settle_cancelled_new_mirrors(&mut tx, job.id, time).await?;
                 let warnings = item.warnings.len() as i64;
                 count_finished(
                     &mut tx,
@@ -490,6 +502,7 @@ macro_rules! job_operations {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected() as i64;
+            settle_cancelled_new_mirrors(&mut tx, id, time).await?;
             sqlx::query::<Db>(sql_jobs::DELETE_CANCELLED_ITEMS_OUTBOX)
                 .bind(id)
                 .execute(&mut *tx)
@@ -504,6 +517,24 @@ macro_rules! job_operations {
             let job = fetch_job(&mut tx, id).await?;
             tx.commit().await?;
             Ok(Some(job))
+        }
+
+        /// Mirror rows of cancelled creations must not stay `creating` forever.
+        async fn settle_cancelled_new_mirrors(
+            tx: &mut Conn,
+            job_id: i64,
+            time: chrono::DateTime<chrono::Utc>,
+        ) -> StorageResult<()> {
+            sqlx::query::<Db>(sql_jobs::DELETE_UNSTARTED_NEW_MIRRORS)
+                .bind(job_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query::<Db>(sql_jobs::FAIL_CANCELLED_NEW_MIRRORS)
+                .bind(job_id)
+                .bind(DbTime(time))
+                .execute(&mut *tx)
+                .await?;
+            Ok(())
         }
 
         pub(super) async fn retry_failed(

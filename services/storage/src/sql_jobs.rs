@@ -105,6 +105,21 @@ pub(crate) const FINISH_ITEM: &str = "UPDATE job_items SET state = $2, error = $
 pub(crate) const CANCEL_QUEUED_ITEMS: &str = "UPDATE job_items SET state = 'cancelled', \
      end_time = $2 WHERE job_id = $1 AND state = 'queued'";
 
+/// Mirrors that cancelled items were to create and nothing was created for yet (still
+/// `creating`, no GitLab id recorded) are removed; nothing exists on GitLab for them.
+pub(crate) const DELETE_UNSTARTED_NEW_MIRRORS: &str = "DELETE FROM mirrors \
+     WHERE lifecycle = 'creating' AND gitlab_mirror_id IS NULL AND gitlab_token_id IS NULL \
+     AND id IN (SELECT mirror_id FROM job_items WHERE job_id = $1 AND state = 'cancelled' \
+     AND mirror_id IS NOT NULL)";
+
+/// The rest (an earlier attempt recorded GitLab ids) stay visible as failed creations, so
+/// an operator can delete them with their GitLab cleanup.
+pub(crate) const FAIL_CANCELLED_NEW_MIRRORS: &str = "UPDATE mirrors \
+     SET lifecycle = 'create_failed', last_error = 'creation cancelled', update_time = $2 \
+     WHERE lifecycle = 'creating' \
+     AND id IN (SELECT mirror_id FROM job_items WHERE job_id = $1 AND state = 'cancelled' \
+     AND mirror_id IS NOT NULL)";
+
 pub(crate) const FAILED_ITEM_WARNINGS: &str =
     "SELECT warnings FROM job_items WHERE job_id = $1 AND state = 'failed'";
 

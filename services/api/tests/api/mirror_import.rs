@@ -9,6 +9,7 @@ use crate::helpers::{TestApp, api_tests, assert_field};
 api_tests!(
     export_then_import_round_trips_with_a_dry_run_first,
     import_skips_duplicates_and_invalid_entries_with_reasons,
+    cancelling_an_import_removes_the_mirrors_it_had_not_created,
 );
 
 async fn job_count(app: &TestApp) -> i64 {
@@ -297,4 +298,42 @@ async fn import_skips_duplicates_and_invalid_entries_with_reasons(app: TestApp) 
         .await
         .unwrap_err();
     assert_field(&status, Code::InvalidArgument, "pair_id");
+}
+
+async fn cancelling_an_import_removes_the_mirrors_it_had_not_created(app: TestApp) {
+    let pair = app.pair("cancelled").await;
+    let mut client = app.mirrors();
+    let imported = client
+        .import_pair_mirrors(v1::ImportPairMirrorsRequest {
+            pair_id: pair.id,
+            mirrors: vec![entry("g/a", "m/a"), entry("g/b", "m/b")],
+            dry_run: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let job = imported.job.unwrap();
+    assert_eq!(app.storage().count_mirrors(pair.id).await.unwrap(), 2);
+
+    let cancelled = app
+        .jobs()
+        .cancel_job(v1::CancelJobRequest { id: job.id })
+        .await
+        .unwrap()
+        .into_inner()
+        .job
+        .unwrap();
+    assert_eq!(cancelled.state, v1::JobState::Cancelled as i32);
+    assert_eq!(cancelled.cancelled, 2);
+    // No worker ever started them, so nothing exists on GitLab: no row stays `creating`.
+    assert_eq!(app.storage().count_mirrors(pair.id).await.unwrap(), 0);
+    let listed = client
+        .list_mirrors(v1::ListMirrorsRequest {
+            pair_id: pair.id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.total_size, 0);
 }

@@ -81,6 +81,11 @@ async fn create_mirror_records_it_and_queues_its_job(app: TestApp) {
     assert_eq!(job.kind, "mirror.create");
     assert_eq!(job.state, v1::JobState::Queued as i32);
     assert_eq!(job.pair_id, Some(pair.id));
+    assert_eq!(
+        job.mirror_id,
+        Some(mirror.id),
+        "the mirror's jobs include its creation"
+    );
     assert_eq!(job.total, 1);
     assert_eq!(job.requested_by, "admin");
     let items = app

@@ -3,12 +3,21 @@
 
 use std::{sync::Arc, time::Duration as StdDuration};
 
-use mm_storage::{ItemOutcome, ItemStart, ItemState, Job, JobState, Storage, StorageError};
+use mm_storage::{
+    ItemOutcome, ItemStart, ItemState, Job, JobFilter, JobState, MirrorLifecycle,
+    MirrorProvisioning, Storage, StorageError, Window,
+};
 use serde_json::{Value, json};
 
 use super::{
-    jobs::{claim_all, items, job, outcome, plain_items, run},
-    new_job,
+    create_item,
+    jobs::{claim_all, items, job, job_ids, outcome, plain_items, run},
+    new_job, setup_pair,
+};
+
+const ALL_JOBS: Window = Window {
+    offset: 0,
+    limit: 1000,
 };
 
 pub async fn job_items_start_finish_and_count(storage: Arc<dyn Storage>) {
@@ -546,4 +555,86 @@ pub async fn concurrent_finishes_count_exactly(storage: Arc<dyn Storage>) {
     for item in items(&storage, created.id).await {
         assert!(item.state.is_finished());
     }
+}
+
+pub async fn cancel_job_settles_mirrors_it_was_creating(storage: Arc<dyn Storage>) {
+    let pair = setup_pair(&storage).await;
+    let created = storage
+        .create_job(&new_job(
+            "pair.import",
+            Some(pair.id),
+            vec![
+                create_item(pair.id, "g/untouched", "m/untouched"),
+                create_item(pair.id, "g/half-made", "m/half-made"),
+                create_item(pair.id, "g/running", "m/running"),
+            ],
+        ))
+        .await
+        .unwrap();
+    let [untouched, half_made, running] = created.new_mirror_ids[..] else {
+        panic!("three mirrors expected: {:?}", created.new_mirror_ids);
+    };
+    let list = items(&storage, created.job.id).await;
+    // An earlier attempt recorded a GitLab token before failing its rollback.
+    assert!(
+        storage
+            .record_mirror_provisioning(
+                half_made,
+                &MirrorProvisioning {
+                    gitlab_token_id: Some(77),
+                    ..MirrorProvisioning::default()
+                },
+            )
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        storage.start_job_item(list[2].id).await.unwrap(),
+        ItemStart::Run { .. }
+    ));
+
+    storage.cancel_job(created.job.id).await.unwrap().unwrap();
+
+    // Nothing exists on GitLab for the untouched one: its row is gone.
+    assert_eq!(storage.get_mirror(untouched).await.unwrap(), None);
+    // The half-made one stays visible for a cleanup that removes its token.
+    let half = storage.get_mirror(half_made).await.unwrap().unwrap();
+    assert_eq!(half.lifecycle, MirrorLifecycle::CreateFailed);
+    assert_eq!(half.last_error.as_deref(), Some("creation cancelled"));
+    assert_eq!(half.gitlab_token_id, Some(77));
+    // The running item's mirror is its handler's to finish.
+    let still = storage.get_mirror(running).await.unwrap().unwrap();
+    assert_eq!(still.lifecycle, MirrorLifecycle::Creating);
+}
+
+pub async fn single_mirror_creation_job_is_about_that_mirror(storage: Arc<dyn Storage>) {
+    let pair = setup_pair(&storage).await;
+    let one = storage
+        .create_job(&new_job(
+            "mirror.create",
+            Some(pair.id),
+            vec![create_item(pair.id, "g/one", "m/one")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(one.job.mirror_id, Some(one.new_mirror_ids[0]));
+    let filter = JobFilter {
+        mirror_id: Some(one.new_mirror_ids[0]),
+        ..JobFilter::default()
+    };
+    let listed = storage.list_jobs(&filter, ALL_JOBS).await.unwrap();
+    assert_eq!(job_ids(&listed.items), [one.job.id]);
+
+    let two = storage
+        .create_job(&new_job(
+            "pair.import",
+            Some(pair.id),
+            vec![
+                create_item(pair.id, "g/two-a", "m/two-a"),
+                create_item(pair.id, "g/two-b", "m/two-b"),
+            ],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(two.job.mirror_id, None);
 }
