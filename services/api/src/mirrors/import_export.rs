@@ -32,10 +32,25 @@ use crate::{
 /// Most entries one import request may carry.
 pub(crate) const MAX_IMPORT_ENTRIES: usize = 10_000;
 
-/// GitLab requests one mirror creation takes: look up the source and the target project (2),
-/// create the token (1), create the mirror (1), and list the owner project's mirrors first
-/// to find conflicts (1).
-pub(crate) const CREATE_CALLS_PER_MIRROR: i64 = 5;
+/// GitLab requests one mirror creation makes on the project that holds the mirror (source
+/// for push, target for pull): look it up, list its mirrors to find conflicts, create the
+/// mirror, start its first update.
+const CREATE_CALLS_ON_MIRROR_SIDE: i64 = 4;
+/// ... and on the other project, where the token lives: look it up, list its tokens (to find
+/// one an earlier attempt made), create the token.
+const CREATE_CALLS_ON_TOKEN_SIDE: i64 = 3;
+
+/// `(all calls, calls on the busiest instance)` of creating `count` mirrors in `pair`. Each
+/// instance has its own budget, so the busiest one sets the duration.
+fn creation_calls(pair: &mm_storage::Pair, count: i64) -> (i64, i64) {
+    let all = count * (CREATE_CALLS_ON_MIRROR_SIDE + CREATE_CALLS_ON_TOKEN_SIDE);
+    let busiest = if pair.source_instance_id == pair.target_instance_id {
+        all
+    } else {
+        count * CREATE_CALLS_ON_MIRROR_SIDE.max(CREATE_CALLS_ON_TOKEN_SIDE)
+    };
+    (all, busiest)
+}
 
 pub(super) async fn export(
     ctx: &ApiContext,
@@ -219,8 +234,9 @@ pub(super) async fn import(
         });
         items.push(item);
     }
-    response.gitlab_calls = response.create_count * CREATE_CALLS_PER_MIRROR;
-    response.estimated_seconds = estimated_seconds(ctx, response.gitlab_calls);
+    let (all_calls, busiest_calls) = creation_calls(&pair, response.create_count);
+    response.gitlab_calls = all_calls;
+    response.estimated_seconds = estimated_seconds(ctx, busiest_calls);
     if request.dry_run || response.create_count == 0 {
         return Ok(response);
     }
