@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "mirrormaestro/v1/pairs.proto",
     "mirrormaestro/v1/jobs.proto",
     "mirrormaestro/v1/mirrors.proto",
+    "mirrormaestro/v1/insights.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -301,7 +301,10 @@ async fn scenario(grpc_url: &str, sim: &Sim, mid_import: MidImport<'_>) {
     // Batch sync, then every mirror reports success.
     let sync = clients
         .mirrors
-        .sync_pair_mirrors(pb::SyncPairMirrorsRequest { pair_id: pair.id })
+        .sync_pair_mirrors(pb::SyncPairMirrorsRequest {
+            pair_id: pair.id,
+            dry_run: false,
+        })
         .await
         .unwrap()
         .into_inner();

@@ -47,8 +47,9 @@ ensure_postgres() {
 
 ensure_rabbitmq() {
   step "RabbitMQ on 127.0.0.1:5672"
+  # Also needed when the broker runs: the reliability tests start a private node of their own.
+  command -v rabbitmq-server >/dev/null || [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server
   if ! have_port 5672; then
-    command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
     rabbitmq-server -detached || true
     for _ in $(seq 1 90); do have_port 5672 && break; sleep 1; done
   fi
@@ -164,42 +165,84 @@ cross_edge_check() {
   echo "cross-edge check passed (instance $a via gRPC, pair $pair_id via REST)"
 }
 
+# Two simulated GitLab instances for the browser suite. Sets SIM_PID and exports the
+# E2E_SIM_{A,B}_{URL,TOKEN} variables the suite reads.
+start_gitlab_sims() {
+  local state_file=$1 sim_dir=$2
+  target/debug/gitlab-sim --instances 2 --editions ee --seed demo --fast-mirrors --base-port 0 \
+    --state-file "$state_file" --data-dir "$sim_dir" >"$LOG_DIR/gitlab-sim.log" 2>&1 &
+  SIM_PID=$!
+  for _ in $(seq 1 60); do
+    [ -s "$state_file" ] && break
+    kill -0 "$SIM_PID" 2>/dev/null || { cat "$LOG_DIR/gitlab-sim.log"; return 1; }
+    sleep 0.5
+  done
+  [ -s "$state_file" ] || { echo "gitlab-sim wrote no state file"; return 1; }
+  local vars
+  vars=$(python3 - "$state_file" <<'PY'
+import json, shlex, sys
+instances = json.load(open(sys.argv[1]))["instances"]
+for key, inst in zip("AB", instances):
+    print(f"export E2E_SIM_{key}_URL={shlex.quote(inst['base_url'])} E2E_SIM_{key}_TOKEN={shlex.quote(inst['admin_token'])}")
+PY
+  ) || return 1
+  eval "$vars"
+  [ -n "${E2E_SIM_B_URL:-}" ] || { echo "gitlab-sim state lists fewer than two instances"; return 1; }
+  curl -fsS -o /dev/null -H "PRIVATE-TOKEN: $E2E_SIM_A_TOKEN" "$E2E_SIM_A_URL/api/v4/version" \
+    && curl -fsS -o /dev/null -H "PRIVATE-TOKEN: $E2E_SIM_B_TOKEN" "$E2E_SIM_B_URL/api/v4/version" \
+    || { echo "gitlab-sim does not answer with its admin tokens"; return 1; }
+}
+
+# Stops what product_edge_checks started, also when a check dies half-way (EXIT trap).
+edge_cleanup() {
+  if [ -n "${PRODUCT_PID:-}" ]; then kill "$PRODUCT_PID" 2>/dev/null || true; wait "$PRODUCT_PID" 2>/dev/null || true; fi
+  if [ -n "${SIM_PID:-}" ]; then kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; fi
+  PRODUCT_PID=""; SIM_PID=""
+}
+
 product_edge_checks() {
   step "Browser suite and schemathesis against the running product"
   [ -f gateway/schemathesis/run.sh ] || die "gateway/schemathesis/run.sh is missing"
-  local data_dir http_port grpc_port pid password
+  local data_dir http_port grpc_port password
   data_dir="$(mktemp -d)"
   http_port=18080; grpc_port=18051
   password="schemathesis-$RANDOM-$RANDOM"
+  PRODUCT_PID=""; SIM_PID=""
+  trap edge_cleanup EXIT
+  step "Two simulated GitLab instances for the browser suite"
+  start_gitlab_sims "$data_dir/gitlab-sim.json" "$data_dir/gitlab-sim" || die "cannot start the GitLab simulator"
+  echo "simulated GitLab at $E2E_SIM_A_URL and $E2E_SIM_B_URL"
+  # The simulated instances listen on loopback, which the product refuses unless allowed.
   MM_DATA_DIR="$data_dir" MM_HTTP_ADDR="127.0.0.1:$http_port" MM_GRPC_ADDR="127.0.0.1:$grpc_port" \
-    MM_ADMIN_PASSWORD="$password" MM_LOG_FORMAT=json \
+    MM_ADMIN_PASSWORD="$password" MM_LOG_FORMAT=json MM_ALLOW_PRIVATE_IPS=true \
     target/debug/mirror-maestro up >"$LOG_DIR/product.log" 2>&1 &
-  pid=$!
+  PRODUCT_PID=$!
   for _ in $(seq 1 60); do
     curl -fsS "http://127.0.0.1:$http_port/api/health/quick" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { cat "$LOG_DIR/product.log"; die "the product exited during start-up"; }
+    kill -0 "$PRODUCT_PID" 2>/dev/null || { cat "$LOG_DIR/product.log"; die "the product exited during start-up"; }
     sleep 1
   done
   local status=0
   step "Browser suite (Playwright + Chromium)"
   E2E_SCREENSHOT_DIR="${E2E_SCREENSHOT_DIR:-$ROOT/docs/screenshots}" \
     bash gateway/web/e2e/run.sh "http://127.0.0.1:$http_port" admin "$password" || status=$?
-  if [ "$status" != 0 ]; then
-    kill "$pid" 2>/dev/null || true
-    die "the browser suite failed"
-  fi
+  [ "$status" = 0 ] || die "the browser suite failed"
+  # The simulators are only needed by the browser suite.
+  kill "$SIM_PID" 2>/dev/null || true
+  wait "$SIM_PID" 2>/dev/null || true
+  SIM_PID=""
   step "Cross-edge: gRPC via reflection (buf curl) and REST"
   cross_edge_check "$http_port" "$grpc_port" "$password" || status=$?
-  if [ "$status" != 0 ]; then
-    kill "$pid" 2>/dev/null || true
-    die "the cross-edge check failed"
-  fi
+  [ "$status" = 0 ] || die "the cross-edge check failed"
   step "schemathesis against the REST API"
   MM_SCHEMATHESIS_AUTH="Basic $(printf 'admin:%s' "$password" | base64 -w0)" \
     bash gateway/schemathesis/run.sh "http://127.0.0.1:$http_port" || status=$?
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  edge_cleanup
+  trap - EXIT
   if grep -q "$password" "$LOG_DIR/product.log"; then die "the admin password appeared in the product log"; fi
+  for token in "$E2E_SIM_A_TOKEN" "$E2E_SIM_B_TOKEN"; do
+    if grep -qF "$token" "$LOG_DIR/product.log"; then die "a GitLab token appeared in the product log"; fi
+  done
   rm -rf "$data_dir"
   [ "$status" = 0 ] || die "schemathesis found problems"
 }

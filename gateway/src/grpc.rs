@@ -6,9 +6,10 @@ use std::time::Duration;
 use axum::extract::FromRequestParts;
 use http::{HeaderValue, header, request::Parts};
 use mm_proto::v1::{
-    auth_service_client::AuthServiceClient, instance_service_client::InstanceServiceClient,
-    job_service_client::JobServiceClient, mirror_service_client::MirrorServiceClient,
-    pair_service_client::PairServiceClient,
+    auth_service_client::AuthServiceClient, dashboard_service_client::DashboardServiceClient,
+    instance_service_client::InstanceServiceClient, job_service_client::JobServiceClient,
+    mirror_service_client::MirrorServiceClient, pair_service_client::PairServiceClient,
+    search_service_client::SearchServiceClient, topology_service_client::TopologyServiceClient,
 };
 use tonic::{
     metadata::{AsciiMetadataValue, MetadataMap},
@@ -64,6 +65,18 @@ impl ApiClients {
 
     pub fn jobs(&self) -> JobServiceClient<Channel> {
         JobServiceClient::new(self.channel.clone())
+    }
+
+    pub fn dashboard(&self) -> DashboardServiceClient<Channel> {
+        DashboardServiceClient::new(self.channel.clone())
+    }
+
+    pub fn topology(&self) -> TopologyServiceClient<Channel> {
+        TopologyServiceClient::new(self.channel.clone())
+    }
+
+    pub fn search(&self) -> SearchServiceClient<Channel> {
+        SearchServiceClient::new(self.channel.clone())
     }
 
     pub fn health(&self) -> HealthClient<Channel> {

@@ -18,6 +18,7 @@ pub mod export;
 pub mod extract;
 pub mod grpc;
 pub mod health;
+pub mod insights;
 pub mod instances;
 pub mod jobs;
 pub mod middleware;
@@ -169,6 +170,11 @@ pub async fn serve_app(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "REST gateway listening");
     }
+    // Without TCP_NODELAY, responses written in several segments wait for the client's
+    // delayed ACK (about 40 ms each).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -17,7 +17,9 @@ use utoipa::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{GatewayState, auth, errors, export, health, instances, jobs, mirrors, pairs};
+use crate::{
+    GatewayState, auth, errors, export, health, insights, instances, jobs, mirrors, pairs,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -52,6 +54,9 @@ generated one back in the same header.",
         (name = "export", description = "Export and import of a pair's mirrors"),
         (name = "jobs", description = "Jobs doing the work in GitLab, and their progress"),
         (name = "health", description = "Health and product information"),
+        (name = "dashboard", description = "Read models of the console's dashboard"),
+        (name = "topology", description = "The graph of instances and mirror flows, with health"),
+        (name = "search", description = "Search over instances, pairs and mirrors"),
     )
 )]
 struct ApiDoc;
@@ -79,6 +84,7 @@ pub(crate) fn api_routers() -> (OpenApiRouter<GatewayState>, OpenApiRouter<Gatew
             instances::delete_instance
         ))
         .routes(routes!(mirrors::projects::search_projects))
+        .routes(routes!(mirrors::projects::search_groups))
         .routes(routes!(pairs::list_pairs, pairs::create_pair))
         .routes(routes!(
             pairs::get_pair,
@@ -116,7 +122,12 @@ pub(crate) fn api_routers() -> (OpenApiRouter<GatewayState>, OpenApiRouter<Gatew
         .routes(routes!(jobs::events::job_events))
         .routes(routes!(health::quick))
         .routes(routes!(health::health))
-        .routes(routes!(health::about));
+        .routes(routes!(health::about))
+        .routes(routes!(insights::dashboard::metrics))
+        .routes(routes!(insights::dashboard::quick_stats))
+        .routes(routes!(insights::topology::topology))
+        .routes(routes!(insights::topology::link_mirrors))
+        .routes(routes!(insights::search::search));
     let bulk = OpenApiRouter::new()
         .routes(routes!(export::import_pair))
         .routes(routes!(export::import_pair_alias));

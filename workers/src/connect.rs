@@ -7,18 +7,23 @@ use rand::Rng;
 
 use crate::shutdown::Shutdown;
 
-const FIRST_DELAY: Duration = Duration::from_millis(500);
+/// First pause before connecting again.
+pub const FIRST_DELAY: Duration = Duration::from_millis(500);
 const MAX_DELAY: Duration = Duration::from_secs(30);
 
-/// Opens a connection with automatic recovery enabled.
+/// Opens a connection.
+///
+/// Without lapin's automatic recovery: after a loss, the consumer and the relay open a new
+/// connection themselves once their own in-flight work is settled. A transparent recovery
+/// would resume consuming while handlers of the lost channel still run, so a redelivered task
+/// could run twice at once, and acknowledgements of the old channel could meet the new one's
+/// delivery tags.
 pub async fn connect(amqp_url: &str) -> lapin::Result<Connection> {
     let name = format!(
         "mm-worker@{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| std::process::id().to_string())
     );
-    let properties = ConnectionProperties::default()
-        .with_connection_name(LongString::from(name))
-        .enable_auto_recover();
+    let properties = ConnectionProperties::default().with_connection_name(LongString::from(name));
     Connection::connect(amqp_url, properties).await
 }
 
@@ -42,8 +47,7 @@ pub async fn connect_with_backoff(amqp_url: &str, shutdown: &Shutdown) -> Option
                 return Some(connection);
             }
             Err(error) => {
-                let jitter = rand::rng().random_range(0..=delay.as_millis() as u64 / 4);
-                let wait = delay + Duration::from_millis(jitter);
+                let wait = jittered(delay);
                 tracing::warn!(
                     url = %redact(amqp_url),
                     attempt,
@@ -55,11 +59,22 @@ pub async fn connect_with_backoff(amqp_url: &str, shutdown: &Shutdown) -> Option
                     _ = tokio::time::sleep(wait) => {}
                     _ = shutdown.wait() => return None,
                 }
-                delay = (delay * 2).min(MAX_DELAY);
+                delay = next_delay(delay);
                 attempt += 1;
             }
         }
     }
+}
+
+/// `delay` plus up to a quarter of it, so that many processes do not reconnect in step.
+pub fn jittered(delay: Duration) -> Duration {
+    let jitter = rand::rng().random_range(0..=delay.as_millis() as u64 / 4);
+    delay + Duration::from_millis(jitter)
+}
+
+/// The delay after `delay`: doubled, at most 30 s.
+pub fn next_delay(delay: Duration) -> Duration {
+    (delay * 2).min(MAX_DELAY)
 }
 
 /// The URL without its password, for logs.

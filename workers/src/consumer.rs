@@ -3,10 +3,12 @@
 //! A delivery is acknowledged only after its handler returned and, for failures, after the
 //! broker confirmed the copy in the retry or dead-letter queue. On shutdown the consumer is
 //! cancelled, prefetched but unstarted deliveries are requeued, in-flight handlers get a
-//! grace period, and whatever is still running then is requeued too.
+//! grace period, and whatever is still running then is requeued too. When the connection is
+//! lost the run ends with [`ConsumeEnd::Lost`] once its handlers finished, and the caller
+//! connects again.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -49,45 +51,84 @@ pub struct ConsumeReport {
     pub requeued: usize,
 }
 
+impl ConsumeReport {
+    /// Adds the counts of another run (a consumer restarted after a lost connection).
+    pub fn absorb(&mut self, other: &ConsumeReport) {
+        self.handled += other.handled;
+        self.requeued += other.requeued;
+    }
+}
+
+/// Why a consumer run ended.
+#[derive(Debug)]
+pub enum ConsumeEnd {
+    /// Shutdown was requested; the run finished its work or requeued it.
+    Shutdown,
+    /// The connection or channel failed, or the broker cancelled the consumer: connect again.
+    /// The broker requeued every unacknowledged delivery when the channel closed.
+    Lost(anyhow::Error),
+}
+
 type Pending = Arc<Mutex<HashMap<u64, Acker>>>;
 
-/// Consumes `topology`'s task queue on `connection` until `shutdown` fires.
+/// Items whose handler runs in this process now: a second delivery of one of them (a
+/// republished outbox row, a redelivery after a reconnect) waits instead of running twice
+/// at once.
+type ItemsInFlight = Arc<Mutex<HashSet<i64>>>;
+
+/// Consumes `topology`'s task queue on `connection` until `shutdown` fires or the broker is
+/// lost. Returns what it did and why it stopped.
 ///
-/// Returns an error when the broker connection fails for good (automatic recovery gave up)
-/// or the broker cancelled the consumer (e.g. the queue was deleted).
+/// When the broker is lost, no new delivery starts; the handlers already running get the
+/// shutdown grace period to finish (their results are committed; their acknowledgements fail
+/// and the broker redelivers them, which the handlers recognise as done), then the rest is
+/// aborted. Only then does the caller reconnect, so a redelivered task never runs beside its
+/// first run in this process.
 pub async fn consume(
     connection: &Connection,
     topology: &Topology,
     dispatcher: Dispatcher,
     options: ConsumerOptions,
     mut shutdown: Shutdown,
-) -> anyhow::Result<ConsumeReport> {
-    let channel = connection.create_channel().await?;
-    channel
-        .basic_qos(options.prefetch, BasicQosOptions::default())
-        .await?;
-    let publisher = Publisher::new(connection.create_channel().await?, topology.clone()).await?;
-    let tag = format!("mm-worker-{}", uuid::Uuid::new_v4());
-    let mut consumer = channel
-        .basic_consume(
-            topology.task_queue().as_str().into(),
-            tag.as_str().into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
+) -> (ConsumeReport, ConsumeEnd) {
+    let mut report = ConsumeReport::default();
+    let setup = async {
+        let channel = connection.create_channel().await?;
+        channel
+            .basic_qos(options.prefetch, BasicQosOptions::default())
+            .await?;
+        let publisher =
+            Publisher::new(connection.create_channel().await?, topology.clone()).await?;
+        let tag = format!("mm-worker-{}", uuid::Uuid::new_v4());
+        let consumer = channel
+            .basic_consume(
+                topology.task_queue().as_str().into(),
+                tag.as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        Ok::<_, lapin::Error>((channel, publisher, tag, consumer))
+    };
+    let (channel, publisher, tag, mut consumer) = match setup.await {
+        Ok(parts) => parts,
+        Err(error) => {
+            let error = anyhow::Error::new(error).context("starting the consumer");
+            return (report, ConsumeEnd::Lost(error));
+        }
+    };
     tracing::info!(queue = %topology.task_queue(), prefetch = options.prefetch, "consuming tasks");
 
     let dispatcher = Arc::new(dispatcher);
     let pending: Pending = Arc::default();
+    let items: ItemsInFlight = Arc::default();
     let mut in_flight = JoinSet::new();
-    let mut report = ConsumeReport::default();
     let mut next_id = 0u64;
 
-    let cancelled_by_broker = loop {
+    let lost = loop {
         tokio::select! {
             biased;
-            _ = shutdown.wait() => break false,
+            _ = shutdown.wait() => break None,
             Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
                 finished(joined, &mut report);
             }
@@ -99,25 +140,41 @@ pub async fn consume(
                     let dispatcher = dispatcher.clone();
                     let publisher = publisher.clone();
                     let pending = pending.clone();
+                    let items = items.clone();
                     in_flight.spawn(async move {
-                        process(delivery, &dispatcher, &publisher).await;
+                        process(delivery, &dispatcher, &publisher, &items).await;
                         lock(&pending).remove(&id);
                     });
                 }
                 Some(Err(error)) => {
-                    tracing::warn!(%error, "consumer error; waiting for the connection to recover");
-                    channel.wait_for_recovery(error).await?;
+                    break Some(anyhow::Error::new(error).context("the task consumer failed"));
                 }
-                None => break true,
+                None => {
+                    break Some(anyhow::anyhow!(
+                        "the consumer of {} was cancelled (channel closed or queue deleted)",
+                        topology.task_queue()
+                    ));
+                }
             },
         }
     };
 
-    if cancelled_by_broker {
-        anyhow::bail!(
-            "the broker cancelled the consumer of {}",
-            topology.task_queue()
+    if let Some(error) = lost {
+        tracing::warn!(
+            error = %format!("{error:#}"),
+            in_flight = in_flight.len(),
+            "lost the RabbitMQ consumer; letting running tasks finish before reconnecting"
         );
+        let unfinished = drain(&mut in_flight, options.shutdown_grace, &mut report).await;
+        if unfinished > 0 {
+            tracing::warn!(
+                unfinished,
+                "tasks still running after the grace period were stopped; the broker redelivers them"
+            );
+        }
+        // Their acknowledgements died with the channel; the broker already requeued them.
+        lock(&pending).clear();
+        return (report, ConsumeEnd::Lost(error));
     }
 
     tracing::info!(in_flight = in_flight.len(), "stopping consumer");
@@ -136,38 +193,47 @@ pub async fn consume(
         }
     }
 
-    let grace = tokio::time::sleep(options.shutdown_grace);
-    tokio::pin!(grace);
-    loop {
-        tokio::select! {
-            joined = in_flight.join_next() => match joined {
-                Some(joined) => finished(joined, &mut report),
-                None => break,
-            },
-            _ = &mut grace => {
-                tracing::warn!(
-                    remaining = in_flight.len(),
-                    "shutdown grace period over; requeueing unfinished tasks"
-                );
-                in_flight.abort_all();
-                let ackers: Vec<Acker> = lock(&pending).drain().map(|(_, a)| a).collect();
-                for acker in ackers {
-                    if requeue(&acker).await {
-                        report.requeued += 1;
-                    }
-                }
-                while in_flight.join_next().await.is_some() {}
-                break;
+    let unfinished = drain(&mut in_flight, options.shutdown_grace, &mut report).await;
+    if unfinished > 0 {
+        tracing::warn!(
+            remaining = unfinished,
+            "shutdown grace period over; requeueing unfinished tasks"
+        );
+        let ackers: Vec<Acker> = lock(&pending).drain().map(|(_, a)| a).collect();
+        for acker in ackers {
+            if requeue(&acker).await {
+                report.requeued += 1;
             }
         }
     }
     metrics::requeued(report.requeued);
     let _ = channel.close(200, "worker shutting down".into()).await;
-    Ok(report)
+    (report, ConsumeEnd::Shutdown)
 }
 
-fn lock(pending: &Pending) -> std::sync::MutexGuard<'_, HashMap<u64, Acker>> {
-    pending.lock().unwrap_or_else(|e| e.into_inner())
+/// Waits up to `grace` for the running handlers, then aborts the rest. Returns how many were
+/// aborted.
+async fn drain(in_flight: &mut JoinSet<()>, grace: Duration, report: &mut ConsumeReport) -> usize {
+    let grace = tokio::time::sleep(grace);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            joined = in_flight.join_next() => match joined {
+                Some(joined) => finished(joined, report),
+                None => return 0,
+            },
+            _ = &mut grace => {
+                let unfinished = in_flight.len();
+                in_flight.abort_all();
+                while in_flight.join_next().await.is_some() {}
+                return unfinished;
+            }
+        }
+    }
+}
+
+fn lock<T>(shared: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn finished(joined: Result<(), tokio::task::JoinError>, report: &mut ConsumeReport) {
@@ -195,7 +261,12 @@ async fn requeue(acker: &Acker) -> bool {
 }
 
 /// Handles one delivery to the end: run, then retry / park, then acknowledge.
-async fn process(delivery: Delivery, dispatcher: &Dispatcher, publisher: &Publisher) {
+async fn process(
+    delivery: Delivery,
+    dispatcher: &Dispatcher,
+    publisher: &Publisher,
+    items: &ItemsInFlight,
+) {
     let task = match Task::from_message(&delivery.data, &delivery.properties, delivery.redelivered)
     {
         Ok(task) => task,
@@ -223,7 +294,33 @@ async fn process(delivery: Delivery, dispatcher: &Dispatcher, publisher: &Publis
         traceparent = task.traceparent.as_deref().unwrap_or(""),
     );
 
+    let item = task.item_id;
+    if let Some(item) = item
+        && !lock(items).insert(item)
+    {
+        // The same item is running here already: look again after the shortest retry delay,
+        // without using an attempt.
+        let attempt = task.attempt;
+        let delay = dispatcher.policy().delays.first().copied();
+        tracing::info!(parent: &span, "the item is already running in this worker; the copy waits");
+        let published = publisher
+            .retry(
+                &delivery.data,
+                &delivery.properties,
+                0,
+                delay.unwrap_or(Duration::from_secs(5)),
+                attempt,
+                "the item was already running in this worker",
+            )
+            .await
+            .map_err(|e| e.to_string());
+        settle(&delivery, published).await;
+        return;
+    }
     let outcome = tracing::Instrument::instrument(dispatcher.dispatch(task), span.clone()).await;
+    if let Some(item) = item {
+        lock(items).remove(&item);
+    }
     let published = match &outcome {
         Outcome::Done => Ok(()),
         Outcome::Retry {

@@ -31,7 +31,7 @@ use mm_config::Settings;
 use tokio::net::TcpListener;
 
 pub use config::WorkerConfig;
-pub use consumer::{ConsumeReport, ConsumerOptions};
+pub use consumer::{ConsumeEnd, ConsumeReport, ConsumerOptions};
 pub use health::Readiness;
 pub use publish::Publisher;
 pub use retry::{Dispatcher, Outcome, RetryPolicy};
@@ -40,7 +40,8 @@ pub use task::{HandlerRegistry, Task, TaskError, TaskHandler, TaskMessage};
 pub use topology::Topology;
 
 /// Runs the standalone worker until `shutdown` completes: health server on `worker_addr`,
-/// connection to `MM_AMQP_URL` (retried with backoff), topology, consumer.
+/// connection to `MM_AMQP_URL` (retried with backoff, also after the broker was lost),
+/// topology, consumer.
 pub async fn run(
     settings: &Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -148,40 +149,99 @@ impl Worker {
         result
     }
 
+    /// Connects, declares the topology and consumes; connects again with backoff whenever the
+    /// broker is lost (a restart, a network failure), until `shutdown`.
     async fn consume(&self, shutdown: Shutdown) -> anyhow::Result<ConsumeReport> {
-        let Some(connection) = connect::connect_with_backoff(&self.amqp_url, &shutdown).await
-        else {
-            return Ok(ConsumeReport::default());
-        };
-        let declare = async {
-            let channel = connection.create_channel().await?;
-            self.topology.declare(&channel).await?;
-            channel.close(200, "topology declared".into()).await
-        };
-        declare.await.context("declaring the RabbitMQ topology")?;
-        self.readiness.set_connection(connection.status().clone());
-
-        let dispatcher = Dispatcher::new(
-            self.handlers.clone(),
-            RetryPolicy::from_config(&self.config),
-        );
-        let options = ConsumerOptions {
-            prefetch: self.config.prefetch,
-            shutdown_grace: self.config.shutdown_grace,
-        };
-        let result =
-            consumer::consume(&connection, &self.topology, dispatcher, options, shutdown).await;
-        self.readiness.clear();
-        if let Err(error) = connection.close(200, "worker stopped".into()).await {
-            tracing::debug!(%error, "closing the RabbitMQ connection");
+        let mut report = ConsumeReport::default();
+        let mut reconnect_delay = connect::FIRST_DELAY;
+        loop {
+            let Some(connection) = connect::connect_with_backoff(&self.amqp_url, &shutdown).await
+            else {
+                return Ok(report);
+            };
+            let declare = async {
+                let channel = connection.create_channel().await?;
+                self.topology.declare(&channel).await?;
+                channel.close(200, "topology declared".into()).await
+            };
+            let end = match declare.await {
+                Ok(()) => {
+                    self.readiness.set_connection(connection.status().clone());
+                    let dispatcher = Dispatcher::new(
+                        self.handlers.clone(),
+                        RetryPolicy::from_config(&self.config),
+                    );
+                    let options = ConsumerOptions {
+                        prefetch: self.config.prefetch,
+                        shutdown_grace: self.config.shutdown_grace,
+                    };
+                    let (run, end) = consumer::consume(
+                        &connection,
+                        &self.topology,
+                        dispatcher,
+                        options,
+                        shutdown.clone(),
+                    )
+                    .await;
+                    report.absorb(&run);
+                    if run.handled > 0 {
+                        // This connection did useful work: the next loss starts the backoff anew.
+                        reconnect_delay = connect::FIRST_DELAY;
+                    }
+                    end
+                }
+                Err(error) if is_precondition_failure(&error) => {
+                    // Queues exist with other arguments: reconnecting cannot fix that.
+                    return Err(
+                        anyhow::Error::new(error).context("declaring the RabbitMQ topology")
+                    );
+                }
+                Err(error) => ConsumeEnd::Lost(
+                    anyhow::Error::new(error).context("declaring the RabbitMQ topology"),
+                ),
+            };
+            self.readiness.clear();
+            if let Err(error) = connection.close(200, "worker stopped".into()).await {
+                tracing::debug!(%error, "closing the RabbitMQ connection");
+            }
+            match end {
+                ConsumeEnd::Shutdown => {
+                    tracing::info!(
+                        handled = report.handled,
+                        requeued = report.requeued,
+                        "worker stopped"
+                    );
+                    return Ok(report);
+                }
+                ConsumeEnd::Lost(error) => {
+                    if shutdown.is_triggered() {
+                        return Ok(report);
+                    }
+                    let wait = connect::jittered(reconnect_delay);
+                    tracing::warn!(
+                        error = %format!("{error:#}"),
+                        retry_in_ms = wait.as_millis() as u64,
+                        "lost the RabbitMQ broker; reconnecting"
+                    );
+                    let mut stop = shutdown.clone();
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.wait() => return Ok(report),
+                    }
+                    reconnect_delay = connect::next_delay(reconnect_delay);
+                }
+            }
         }
-        if let Ok(report) = &result {
-            tracing::info!(
-                handled = report.handled,
-                requeued = report.requeued,
-                "worker stopped"
-            );
-        }
-        result
     }
+}
+
+/// Whether the broker refused a declaration because the object exists with other arguments
+/// (`PRECONDITION_FAILED`), which no retry can fix.
+fn is_precondition_failure(error: &lapin::Error) -> bool {
+    use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
+    matches!(
+        error.kind(),
+        lapin::ErrorKind::ProtocolError(amqp)
+            if matches!(amqp.kind(), AMQPErrorKind::Soft(AMQPSoftError::PRECONDITIONFAILED))
+    )
 }

@@ -43,7 +43,8 @@ pub fn task_of(message: &OutboxMessage) -> Task {
     task
 }
 
-/// Runs the relay until `shutdown`, reconnecting to the broker with backoff.
+/// Runs the relay until `shutdown`, reconnecting to the broker with backoff whenever it is lost
+/// (rows it could not publish are released for the next connection).
 pub async fn run(
     storage: Arc<dyn Storage>,
     amqp_url: String,
@@ -59,7 +60,14 @@ pub async fn run(
             let channel = connection.create_channel().await?;
             topology.declare(&channel).await?;
             let publisher = Publisher::new(channel, topology.clone()).await?;
-            relay_loop(&*storage, &publisher, &options, shutdown.clone()).await
+            relay_loop(
+                &*storage,
+                &connection,
+                &publisher,
+                &options,
+                shutdown.clone(),
+            )
+            .await
         }
         .await;
         if let Err(error) = result {
@@ -71,6 +79,7 @@ pub async fn run(
 
 async fn relay_loop(
     storage: &dyn Storage,
+    connection: &lapin::Connection,
     publisher: &Publisher,
     options: &RelayOptions,
     mut shutdown: Shutdown,
@@ -87,6 +96,10 @@ async fn relay_loop(
             }
         };
         if claimed.is_empty() {
+            // Notice a lost broker while idle too, so the next job is not held up by it.
+            if !connection.status().connected() {
+                anyhow::bail!("the RabbitMQ connection was closed");
+            }
             tokio::select! {
                 _ = tokio::time::sleep(options.idle_poll) => {}
                 _ = shutdown.wait() => return Ok(()),
@@ -113,7 +126,23 @@ async fn relay_loop(
         }
         metrics::counter!("mm_outbox_published_total").increment(count as u64);
         if let Some(error) = failure {
+            release_unpublished(storage, &claimed[count..]).await;
             return Err(error.into());
+        }
+    }
+}
+
+/// Frees the claims of rows the broker did not confirm, so that the next connection publishes
+/// them at once instead of after their lease. The first of them may have reached the broker
+/// before the connection broke; publishing it again costs a duplicate delivery, which the
+/// handlers recognise.
+async fn release_unpublished(storage: &dyn Storage, unpublished: &[OutboxMessage]) {
+    let now = chrono::Utc::now();
+    for message in unpublished {
+        if let Err(error) = storage.release_outbox(message.id, now).await {
+            // The lease frees it later.
+            tracing::warn!(%error, outbox_id = message.id, "outbox relay cannot release a claim");
+            return;
         }
     }
 }

@@ -1,17 +1,23 @@
 //! Actions on one mirror (sync, token rotation, status refresh, verification) and on every
 //! mirror of a pair (`/api/pairs/{id}/sync-mirrors`, `/api/pairs/{id}/refresh-status`).
-//! Each starts a job and answers `202 Accepted` with it.
+//! Each starts a job and answers `202 Accepted` with it; a pair sync can be planned first
+//! (`?dry_run=true`, `200 OK`, nothing started).
 
-use axum::extract::State;
+use axum::{
+    Json,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
 use mm_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::pair_path_error;
 use crate::{
-    GatewayState,
+    GatewayState, common,
     errors::GatewayError,
-    extract::IdPath,
+    extract::{IdPath, Query},
     grpc::Forward,
     jobs::{self, Accepted, Job},
 };
@@ -176,41 +182,73 @@ pub async fn verify_get(
 /// Result of `POST /api/pairs/{id}/sync-mirrors`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PairSyncStarted {
-    pub job: Job,
+    /// The batch job; `null` for a dry run.
+    pub job: Option<Job>,
     /// Mirrors in the batch (enabled and ready).
     pub mirror_count: i64,
+    /// Mirrors that get a skipped item (disabled, or not ready in GitLab).
+    pub skipped_count: i64,
+    /// GitLab requests the batch makes at most.
+    pub gitlab_calls: i64,
     /// Estimated duration at the instances' current rate budget, in seconds.
     pub estimated_seconds: f64,
 }
 
+/// Query of a pair sync.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PairSyncQuery {
+    /// Only plan: count what would sync and estimate the duration; start nothing.
+    #[serde(default, deserialize_with = "common::blank_as_none")]
+    pub dry_run: Option<bool>,
+}
+
 /// Sync every enabled mirror of a pair.
+///
+/// With `dry_run=true`, answers 200 with the plan (mirrors to sync, skipped, GitLab calls,
+/// estimated duration) and starts nothing; otherwise 202 with the batch job.
 #[utoipa::path(
     post, path = "/api/pairs/{id}/sync-mirrors", tag = "pairs", operation_id = "sync_pair_mirrors",
-    params(("id" = i64, Path, description = "Pair id", minimum = 1)),
-    responses((status = 202, description = "Batch sync job started", body = PairSyncStarted,
-        headers(("Location" = String, description = "`/api/jobs/{id}` of the job")))),
+    params(("id" = i64, Path, description = "Pair id", minimum = 1), PairSyncQuery),
+    responses(
+        (status = 200, description = "Dry run: the plan", body = PairSyncStarted),
+        (status = 202, description = "Batch sync job started", body = PairSyncStarted,
+            headers(("Location" = String, description = "`/api/jobs/{id}` of the job"))),
+    ),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn sync_pair_mirrors(
     State(state): State<GatewayState>,
     forward: Forward,
     IdPath(id): IdPath,
-) -> Result<Accepted<PairSyncStarted>, GatewayError> {
+    Query(query): Query<PairSyncQuery>,
+) -> Result<Response, GatewayError> {
+    let dry_run = query.dry_run.unwrap_or(false);
     let response = state
         .api()
         .mirrors()
-        .sync_pair_mirrors(forward.request(pb::SyncPairMirrorsRequest { pair_id: id }))
+        .sync_pair_mirrors(forward.request(pb::SyncPairMirrorsRequest {
+            pair_id: id,
+            dry_run,
+        }))
         .await
         .map_err(pair_path_error)?
         .into_inner();
-    let job = jobs::required_job(response.job)?;
-    Ok(Accepted {
-        job_id: job.id,
-        body: PairSyncStarted {
-            job,
-            mirror_count: response.mirror_count,
-            estimated_seconds: finite(response.estimated_seconds),
-        },
+    let job = if dry_run {
+        None
+    } else {
+        Some(jobs::required_job(response.job)?)
+    };
+    let body = PairSyncStarted {
+        job,
+        mirror_count: response.mirror_count,
+        skipped_count: response.skipped_count,
+        gitlab_calls: response.gitlab_calls,
+        estimated_seconds: finite(response.estimated_seconds),
+    };
+    Ok(match body.job.as_ref().map(|job| job.id) {
+        Some(job_id) => Accepted { job_id, body }.into_response(),
+        None => (StatusCode::OK, Json(body)).into_response(),
     })
 }
 

@@ -4,6 +4,8 @@
 //! skipped with `MM_SKIP_POSTGRES=1`, as for the API's own tests). Mirrors, jobs and
 //! export/import are in [`mirrors`].
 
+mod groups;
+mod insights;
 mod mirrors;
 
 use std::sync::Mutex;

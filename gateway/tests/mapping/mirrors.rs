@@ -460,6 +460,8 @@ async fn pair_wide_sync_and_refresh() {
         .await;
     let body = reply.expect(202);
     assert_eq!(body["mirror_count"], 2);
+    assert_eq!(body["skipped_count"], 1);
+    assert_eq!(body["gitlab_calls"], 6);
     assert_eq!(body["estimated_seconds"], 1.0);
     assert_eq!(body["job"]["kind"], "pair.sync");
     assert_eq!(body["job"]["total"], 2);
@@ -479,6 +481,33 @@ async fn pair_wide_sync_and_refresh() {
         .call(Method::POST, "/api/pairs/999/sync-mirrors", None)
         .await;
     reply.expect_error(404, "NOT_FOUND", Some("id"));
+
+    // A dry run plans and starts nothing: 200, no job, no Location.
+    let reply = s
+        .call(
+            Method::POST,
+            &format!("/api/pairs/{pair}/sync-mirrors?dry_run=true"),
+            None,
+        )
+        .await;
+    assert_eq!(reply.header("location"), None);
+    let plan = reply.expect(200);
+    assert_eq!(plan["job"], serde_json::Value::Null);
+    assert_eq!(
+        (
+            plan["mirror_count"].as_i64(),
+            plan["skipped_count"].as_i64()
+        ),
+        (Some(2), Some(1))
+    );
+    let reply = s
+        .call(
+            Method::POST,
+            &format!("/api/pairs/{pair}/sync-mirrors?dry_run=perhaps"),
+            None,
+        )
+        .await;
+    reply.expect_error(422, "INVALID_ARGUMENT", Some("dry_run"));
 }
 
 #[tokio::test]

@@ -440,6 +440,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/pairs/{id}"),
     ("delete", "/api/pairs/{id}"),
     ("get", "/api/instances/{id}/projects"),
+    ("get", "/api/instances/{id}/groups"),
     ("post", "/api/pairs/{id}/sync-mirrors"),
     ("post", "/api/pairs/{id}/refresh-status"),
     ("get", "/api/mirrors"),
@@ -467,6 +468,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/health/quick"),
     ("get", "/api/health"),
     ("get", "/api/about"),
+    ("get", "/api/dashboard/metrics"),
+    ("get", "/api/dashboard/quick-stats"),
+    ("get", "/api/topology"),
+    ("get", "/api/topology/link-mirrors"),
+    ("get", "/api/search"),
 ];
 
 #[tokio::test]
@@ -616,6 +622,7 @@ async fn job_operations_are_documented_with_their_location_and_the_event_stream(
         "ImportFile",
         "ImportResult",
         "GitLabProject",
+        "GitLabGroup",
         "InstanceWritten",
         "PairDeleting",
         "InstanceDeleting",
@@ -665,6 +672,11 @@ async fn new_routes_name_bad_parameters_before_calling_the_api() {
         (
             Method::GET,
             "/api/instances/1/projects?page_size=0",
+            "page_size",
+        ),
+        (
+            Method::GET,
+            "/api/instances/1/groups?per_page=101",
             "page_size",
         ),
         (Method::GET, "/api/export/pair/x", "id"),

@@ -397,19 +397,28 @@ impl mirror_service_server::MirrorService for FakeApi {
         request: Request<SyncPairMirrorsRequest>,
     ) -> Result<Response<SyncPairMirrorsResponse>, Status> {
         self.authenticate(request.metadata())?;
-        let pair_id = request.into_inner().pair_id;
+        let SyncPairMirrorsRequest { pair_id, dry_run } = request.into_inner();
         let mut inner = self.inner.lock().unwrap();
         Self::pair_of(&inner, pair_id)?;
-        let count = inner
+        let (count, skipped) = inner
             .mirrors
             .values()
-            .filter(|m| m.pair_id == pair_id && m.enabled)
-            .count() as i64;
-        let job = start_job(&mut inner, "pair.sync", Scope::pair(pair_id), count);
+            .filter(|m| m.pair_id == pair_id)
+            .fold((0, 0), |(count, skipped), m| {
+                if m.enabled {
+                    (count + 1, skipped)
+                } else {
+                    (count, skipped + 1)
+                }
+            });
+        let job =
+            (!dry_run).then(|| start_job(&mut inner, "pair.sync", Scope::pair(pair_id), count));
         Ok(Response::new(SyncPairMirrorsResponse {
-            job: Some(job),
+            job,
             mirror_count: count,
             estimated_seconds: count as f64 * 0.5,
+            skipped_count: skipped,
+            gitlab_calls: count * 3,
         }))
     }
 
@@ -634,6 +643,43 @@ impl mirror_service_server::MirrorService for FakeApi {
         let end = (start + size).min(all.len());
         Ok(Response::new(SearchInstanceProjectsResponse {
             projects: all[start..end].to_vec(),
+            has_next_page: end < all.len(),
+        }))
+    }
+
+    async fn search_instance_groups(
+        &self,
+        request: Request<SearchInstanceGroupsRequest>,
+    ) -> Result<Response<SearchInstanceGroupsResponse>, Status> {
+        self.authenticate(request.metadata())?;
+        let r = request.into_inner();
+        let inner = self.inner.lock().unwrap();
+        if !inner.instances.contains_key(&r.instance_id) {
+            return Err(ApiError::not_found("instance not found")
+                .with_field("instance_id", "no such instance")
+                .to_status());
+        }
+        let all: Vec<GitLabGroup> = (1..=30)
+            .map(|n| GitLabGroup {
+                id: n,
+                full_path: format!("group/team-{n}"),
+                name: format!("team-{n}"),
+                full_name: format!("group / team-{n}"),
+                web_url: format!("https://gitlab.example.com/groups/group/team-{n}"),
+                parent_id: 100,
+            })
+            .filter(|g| g.full_path.contains(&r.search))
+            .collect();
+        let size = if r.page_size == 0 {
+            20
+        } else {
+            r.page_size as usize
+        };
+        let page = r.page.max(1) as usize;
+        let start = ((page - 1) * size).min(all.len());
+        let end = (start + size).min(all.len());
+        Ok(Response::new(SearchInstanceGroupsResponse {
+            groups: all[start..end].to_vec(),
             has_next_page: end < all.len(),
         }))
     }

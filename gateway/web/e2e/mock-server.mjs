@@ -256,7 +256,60 @@ async function handle(req, res) {
       return send(res, 200, { status: 'deleted', warnings: [], warning_count: 0 });
     }
   }
+  if (path.startsWith('/api/dashboard/') || path.startsWith('/api/topology') || path === '/api/search') return readModels(res, path, q);
+  // No mirrors and no jobs in the mock: their lists are empty.
+  if ((path === '/api/mirrors' || path === '/api/jobs') && method === 'GET') return page(res, [], q);
+  if (path === '/api/mirrors/tree' && method === 'GET') return send(res, 200, []);
   throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} ${path} is not supported`);
+}
+
+// Read models (dashboard, topology, search) over the mock's state. The mock keeps no mirrors,
+// only each pair's mirror_count, so every mirror counts as never checked.
+function readModels(res, path, q) {
+  const totalMirrors = state.pairs.reduce((sum, p) => sum + p.mirror_count, 0);
+  if (path === '/api/dashboard/metrics') {
+    return send(res, 200, {
+      summary: { total_mirrors: totalMirrors, total_pairs: state.pairs.length, total_instances: state.instances.length, enabled_mirrors: totalMirrors, health_percentage: totalMirrors ? 0 : 100 },
+      health: { success: 0, failed: 0, pending: 0, unknown: totalMirrors },
+      status_freshness: { fresh_count: 0, stale_count: totalMirrors, oldest_update: null, newest_update: null, auto_refresh: { enabled: false, running: false, refreshing: false, interval_minutes: null, last_refresh_started_at: null, last_refresh_completed_at: null, last_refresh_total: null, last_refresh_success: null, last_refresh_errors: null } },
+      recent_activity: [],
+      mirrors_by_pair: [...state.pairs].sort((a, b) => b.mirror_count - a.mirror_count).slice(0, 5).map((p) => ({ pair_id: p.id, pair_name: p.name, count: p.mirror_count })),
+    });
+  }
+  if (path === '/api/dashboard/quick-stats') return send(res, 200, { syncing_count: 0, recent_failures: 0, syncing_mirror_ids: [], timestamp: now() });
+  const never = q.get('never_succeeded_level') === 'error' ? 'error' : 'warning';
+  const stale = (count) => ({ status_counts: count ? { unknown: count } : {}, last_successful_update: null, health: count ? never : 'unknown', staleness: count ? never : 'unknown', staleness_age_seconds: null, never_succeeded_count: count });
+  if (path === '/api/topology') {
+    const nodes = [...state.instances]
+      .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()))
+      .map((i) => {
+        const out = state.pairs.filter((p) => p.source_instance_id === i.id);
+        const into = state.pairs.filter((p) => p.target_instance_id === i.id);
+        const mirrorsOut = out.reduce((s, p) => s + p.mirror_count, 0);
+        const mirrorsIn = into.reduce((s, p) => s + p.mirror_count, 0);
+        return { id: i.id, name: i.name, url: i.url, description: i.description, mirrors_in: mirrorsIn, mirrors_out: mirrorsOut, pairs_in: into.length, pairs_out: out.length, ...stale(mirrorsIn + mirrorsOut) };
+      });
+    const links = new Map();
+    for (const p of state.pairs.filter((p) => p.mirror_count > 0)) {
+      const key = `${p.source_instance_id}-${p.target_instance_id}-${p.mirror_direction}`;
+      const link = links.get(key) ?? { source: p.source_instance_id, target: p.target_instance_id, mirror_direction: p.mirror_direction, mirror_count: 0, enabled_count: 0, disabled_count: 0, pair_count: 0 };
+      link.mirror_count += p.mirror_count;
+      link.enabled_count += p.mirror_count;
+      link.pair_count += 1;
+      links.set(key, link);
+    }
+    return send(res, 200, { nodes, links: [...links.values()].map((l) => ({ ...l, ...stale(l.mirror_count) })) });
+  }
+  if (path === '/api/topology/link-mirrors') return send(res, 200, { total: 0, mirrors: [] });
+  if (path === '/api/search') {
+    const term = (q.get('q') ?? '').trim();
+    if (!term) throw invalid('q', 'must not be empty');
+    const limit = Math.min(50, Math.max(1, Number(q.get('limit') ?? 10) || 10));
+    const instances = search(state.instances, term, ['name', 'url', 'description']).slice(0, limit).map((i) => ({ type: 'instance', id: i.id, title: i.name, subtitle: i.url, url: `/api/instances/${i.id}` }));
+    const pairs = search(state.pairs, term, ['name', 'description']).slice(0, limit).map((p) => ({ type: 'pair', id: p.id, title: p.name, subtitle: `${p.mirror_direction} mirror`, url: `/api/pairs/${p.id}` }));
+    return send(res, 200, { query: term, total_count: instances.length + pairs.length, instances, pairs, mirrors: [] });
+  }
+  throw new HttpError(404, 'NOT_FOUND', `no route for ${path}`);
 }
 
 createServer((req, res) => {

@@ -1,7 +1,8 @@
 //! The Mirror Maestro gRPC API service.
 //!
 //! Serves `mirrormaestro.v1` (`AuthService`, `InstanceService`, `PairService`,
-//! `MirrorService`, `JobService`), `grpc.health.v1`, server reflection (v1 and v1alpha) and
+//! `MirrorService`, `JobService`, and the console's read models `DashboardService`,
+//! `TopologyService`, `SearchService`), `grpc.health.v1`, server reflection (v1 and v1alpha) and
 //! gRPC-Web on a single port.
 //!
 //! Work that touches GitLab is recorded as jobs (job, items and outbox messages in one
@@ -20,6 +21,7 @@ mod auth;
 mod context;
 mod convert;
 mod errors;
+mod insights;
 mod instances;
 mod jobs;
 mod mirrors;

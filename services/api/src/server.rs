@@ -5,9 +5,10 @@ use std::future::Future;
 use anyhow::Context as _;
 use axum::{Router, http::StatusCode, middleware};
 use mm_proto::v1::{
-    auth_service_server::AuthServiceServer, instance_service_server::InstanceServiceServer,
-    job_service_server::JobServiceServer, mirror_service_server::MirrorServiceServer,
-    pair_service_server::PairServiceServer,
+    auth_service_server::AuthServiceServer, dashboard_service_server::DashboardServiceServer,
+    instance_service_server::InstanceServiceServer, job_service_server::JobServiceServer,
+    mirror_service_server::MirrorServiceServer, pair_service_server::PairServiceServer,
+    search_service_server::SearchServiceServer, topology_service_server::TopologyServiceServer,
 };
 use tonic::service::Routes;
 use tonic_web::GrpcWebLayer;
@@ -15,6 +16,7 @@ use tonic_web::GrpcWebLayer;
 use crate::{
     ApiContext,
     auth::{AuthServiceImpl, require_authentication},
+    insights::{DashboardServiceImpl, SearchServiceImpl, TopologyServiceImpl},
     instances::InstanceServiceImpl,
     jobs::JobServiceImpl,
     mirrors::MirrorServiceImpl,
@@ -74,6 +76,15 @@ pub fn router(ctx: ApiContext) -> Router {
         .add_service(MirrorServiceServer::new(MirrorServiceImpl::new(
             ctx.clone(),
         )))
+        .add_service(DashboardServiceServer::new(DashboardServiceImpl::new(
+            ctx.clone(),
+        )))
+        .add_service(TopologyServiceServer::new(TopologyServiceImpl::new(
+            ctx.clone(),
+        )))
+        .add_service(SearchServiceServer::new(SearchServiceImpl::new(
+            ctx.clone(),
+        )))
         .add_service(JobServiceServer::new(JobServiceImpl::new(ctx)))
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -110,6 +121,11 @@ pub async fn serve(
     let app = router(ctx)
         .merge(mm_telemetry::metrics_router())
         .route("/healthz", axum::routing::get(|| async { "ok" }));
+    // Without TCP_NODELAY, responses written in several segments (a topology, a page of
+    // mirrors) wait for the peer's delayed ACK: about 40 ms each.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

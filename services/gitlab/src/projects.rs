@@ -188,6 +188,8 @@ pub struct Tag {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectFilter {
     pub search: Option<String>,
+    /// Match `search` against the namespace too, so `acme/plat` finds `acme/platform/api`.
+    pub search_namespaces: Option<bool>,
     pub membership: Option<bool>,
     pub archived: Option<bool>,
     pub simple: Option<bool>,
@@ -216,6 +218,7 @@ impl ProjectFilter {
             _ => (self.order_by.as_deref(), self.sort.as_deref()),
         };
         req.query_opt("search", self.search.as_deref().filter(|s| !s.is_empty()))
+            .query_opt("search_namespaces", self.search_namespaces)
             .query_opt("membership", self.membership)
             .query_opt("archived", self.archived)
             .query_opt("simple", self.simple)

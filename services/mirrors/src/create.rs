@@ -73,6 +73,9 @@ pub(crate) async fn run(ctx: &MirrorsContext, run: &mut Run) -> OpResult<Done> {
     let mut created = Created::default();
     match provision(ctx, run, &mut scope, &mut created).await {
         Ok(done) => Ok(done),
+        // The instance is unavailable (breaker open, no budget slot): the item waits without
+        // using an attempt, so even a last attempt keeps what it made for the next run.
+        Err(error) if error.instance_unavailable_for().is_some() => Err(error),
         Err(error) if error.is_retryable() && !run.task.last_attempt => Err(error),
         Err(error) if was_ready => Err(error),
         Err(error) => {

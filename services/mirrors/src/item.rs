@@ -7,17 +7,24 @@
 //! | operation ended with | item | task result |
 //! |---|---|---|
 //! | success / skip | succeeded / skipped, result JSON, warnings | `Ok` |
-//! | retryable GitLab error (transport, 5xx, 429, breaker open) or storage error, not the last attempt | left `running` (started again on redelivery) | `Err(Retryable)` |
+//! | the instance's circuit breaker is open, or its rate budget has no slot in time | left `running` | `Err(Deferred)`: waits without using an attempt |
+//! | retryable GitLab error (transport, 5xx, 429) or storage error, not the last attempt | left `running` (started again on redelivery) | `Err(Retryable)` |
 //! | the same on the last attempt | failed | `Ok` |
 //! | any other error | failed, with GitLab's message | `Ok` |
 //! | "not yet" | left as it is | `Err(Deferred)` |
 //!
 //! Handlers never return `Permanent`: a failure is recorded on the item, where the operator
 //! sees it, instead of parking the message in the dead-letter queue.
+//!
+//! An open breaker says the instance is down, not that the item is wrong: burning the item's
+//! attempts on it would fail a whole batch during a short GitLab outage. Such items wait for
+//! the cooldown instead. The calls that do reach a failing GitLab (the ones that open the
+//! breaker, and failed half-open probes) still count, so an instance that never recovers
+//! still fails its items in the end.
 
 use std::time::{Duration, Instant};
 
-use mm_gitlab::{GitLabError, mask_url_credentials};
+use mm_gitlab::{BudgetError, GitLabError, mask_url_credentials};
 use mm_storage::{ItemOutcome, ItemStart, ItemState, StorageError};
 use mm_tasks::{Task, TaskError};
 use serde_json::{Map, Value};
@@ -76,6 +83,34 @@ impl OpError {
             OpError::Deferred { message, .. } => message.clone(),
         };
         mask_url_credentials(&text)
+    }
+}
+
+/// Shortest wait of an item whose instance is unavailable (an exhausted budget may report a
+/// slot "now", which would only spin).
+const MIN_INSTANCE_WAIT: Duration = Duration::from_secs(1);
+
+impl OpError {
+    /// When the call was not sent because the instance is unavailable right now (circuit
+    /// open, no rate-budget slot in time): how long to wait before trying again.
+    pub fn instance_unavailable_for(&self) -> Option<Duration> {
+        let OpError::GitLab { error, .. } = self else {
+            return None;
+        };
+        let unavailable = matches!(
+            error,
+            GitLabError::CircuitOpen { .. }
+                | GitLabError::Budget {
+                    source: BudgetError::Exhausted { .. },
+                    ..
+                }
+        );
+        unavailable.then(|| {
+            error
+                .retry_after()
+                .unwrap_or(MIN_INSTANCE_WAIT)
+                .max(MIN_INSTANCE_WAIT)
+        })
     }
 }
 
@@ -180,6 +215,9 @@ where
     // item stays queued meanwhile). A failure it finds is recorded like the operation's.
     let mut early_failure = None;
     if let Err(error) = before_start(ctx, &run).await {
+        if let Some(after) = error.instance_unavailable_for() {
+            return Err(wait_for_instance(&run, &error, after));
+        }
         match error {
             OpError::Deferred { message, after } => return Err(TaskError::defer(message, after)),
             other if other.is_retryable() && !run.task.last_attempt => {
@@ -211,6 +249,15 @@ where
     finish(ctx, &mut run, started, outcome).await
 }
 
+/// The item waits for its GitLab instance without using an attempt.
+fn wait_for_instance(run: &Run, error: &OpError, after: Duration) -> TaskError {
+    let message = error.message();
+    tracing::info!(kind = %run.task.kind, item_id = ?run.item_id, attempt = run.task.attempt,
+        wait_ms = after.as_millis() as u64, error = %message,
+        "GitLab instance unavailable; the item waits without using an attempt");
+    TaskError::defer(message, after)
+}
+
 fn storage_retry(error: &StorageError) -> TaskError {
     TaskError::retryable(format!("database error: {error}"))
 }
@@ -222,6 +269,11 @@ async fn finish(
     outcome: OpResult<Done>,
 ) -> Result<(), TaskError> {
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    if let Err(error) = &outcome
+        && let Some(after) = error.instance_unavailable_for()
+    {
+        return Err(wait_for_instance(run, error, after));
+    }
     let (state, error) = match outcome {
         Ok(Done::Succeeded) => (ItemState::Succeeded, None),
         Ok(Done::Skipped) => (ItemState::Skipped, None),
@@ -269,5 +321,53 @@ async fn finish(
         // The work is done (or failed) but not recorded: the redelivery repeats it, which
         // every operation tolerates.
         Err(error) => Err(storage_retry(&error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gitlab(error: GitLabError) -> OpError {
+        OpError::gitlab("reading the project", error)
+    }
+
+    #[test]
+    fn an_unavailable_instance_makes_the_item_wait() {
+        let open = gitlab(GitLabError::CircuitOpen {
+            instance: "3".into(),
+            retry_in: Duration::from_secs(25),
+        });
+        assert_eq!(
+            open.instance_unavailable_for(),
+            Some(Duration::from_secs(25))
+        );
+        let no_slot = gitlab(GitLabError::Budget {
+            endpoint: "GET /projects/:id".into(),
+            source: BudgetError::Exhausted {
+                ready_in: Duration::ZERO,
+            },
+        });
+        assert_eq!(no_slot.instance_unavailable_for(), Some(MIN_INSTANCE_WAIT));
+    }
+
+    #[test]
+    fn failures_of_the_instance_itself_still_use_attempts() {
+        let server = gitlab(GitLabError::Server {
+            endpoint: "GET /projects/:id".into(),
+            status: 503,
+            message: "down".into(),
+        });
+        assert!(server.is_retryable());
+        assert_eq!(server.instance_unavailable_for(), None);
+        let cancelled = gitlab(GitLabError::Budget {
+            endpoint: "GET /projects/:id".into(),
+            source: BudgetError::Cancelled,
+        });
+        assert_eq!(cancelled.instance_unavailable_for(), None);
+        assert_eq!(
+            OpError::failed("no such project").instance_unavailable_for(),
+            None
+        );
     }
 }

@@ -7,10 +7,12 @@
 //! (`tests/`), so callers can rely on identical behaviour: ordering, paging, constraint
 //! errors and timestamps.
 
+mod backend_insights;
 mod backend_jobs;
 mod backend_mirrors;
 mod backend_outbox;
 mod error;
+mod insights_model;
 mod job_model;
 mod listing;
 mod mirror_model;
@@ -20,6 +22,7 @@ mod postgres;
 mod rows;
 mod rules;
 mod sql;
+mod sql_insights;
 mod sql_jobs;
 mod sql_mirrors;
 mod sqlite;
@@ -33,6 +36,12 @@ pub mod testing;
 use std::sync::Arc;
 
 pub use error::{StorageError, StorageResult};
+pub use insights_model::{
+    ActivityEntry, FAILED_STATUSES, Graph, GraphInstance, GraphPair, HealthLevel, InstanceHit,
+    LinkMirror, LinkMirrorPage, LinkMirrorQuery, MirrorFreshness, MirrorHit, MirrorQuickStats,
+    MirrorStatusGroup, PENDING_STATUSES, PairHit, PairLastSuccess, QuickStatsQuery, RefreshRound,
+    RefreshRounds, SUCCESS_STATUSES, SYNCING_STATUSES, SearchHits, StalenessRules, StatusClass,
+};
 pub use job_model::{
     CreatedJob, ItemMirror, ItemOutcome, ItemStart, ItemState, Job, JobFilter, JobItem, JobState,
     NewJob, NewJobItem, OffsetPage, OutboxMessage, Window,

@@ -4,6 +4,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::{
+    ActivityEntry, Graph, LinkMirrorPage, LinkMirrorQuery, MirrorFreshness, MirrorQuickStats,
+    MirrorStatusGroup, PairLastSuccess, QuickStatsQuery, RefreshRounds, SearchHits,
+};
+use crate::{
     CreatedJob, DeleteInstanceOutcome, Instance, InstanceChanges, InstanceFilter,
     InstanceVerification, ItemOutcome, ItemStart, ItemState, Job, JobFilter, JobItem, ListParams,
     Mirror, MirrorChanges, MirrorFilter, MirrorGroupSummary, MirrorListParams, MirrorPage,
@@ -217,6 +221,38 @@ pub trait Storage: Send + Sync + 'static {
     async fn release_outbox_claims(&self) -> StorageResult<u64>;
     /// Messages not yet delivered (metrics, tests).
     async fn outbox_len(&self) -> StorageResult<i64>;
+
+    // ---- read models (dashboard, topology, quick stats, search) ----
+
+    /// Mirrors counted per pair, lifecycle, status and enabled flag (one pair, or all), from
+    /// counts the database keeps up to date.
+    async fn mirror_status_groups(
+        &self,
+        pair_id: Option<i64>,
+    ) -> StorageResult<Vec<MirrorStatusGroup>>;
+    /// The newest successful update of every pair's ready mirrors, by pair id.
+    async fn pair_last_successes(&self) -> StorageResult<Vec<PairLastSuccess>>;
+    /// Ready mirrors whose status was read before `fresh_since` (or never), and the oldest
+    /// and newest reads.
+    async fn mirror_freshness(&self, fresh_since: DateTime<Utc>) -> StorageResult<MirrorFreshness>;
+    /// Every instance and pair, by id (the skeleton of the topology).
+    async fn read_model_graph(&self) -> StorageResult<Graph>;
+    /// Up to `limit` jobs created at or after `since`, newest first, except `excluded_kind`.
+    async fn recent_activity(
+        &self,
+        since: DateTime<Utc>,
+        excluded_kind: &str,
+        limit: u32,
+    ) -> StorageResult<Vec<ActivityEntry>>;
+    /// The newest rounds of the scheduled job `kind` and the expiry of `lease`.
+    async fn status_refresh_rounds(&self, kind: &str, lease: &str) -> StorageResult<RefreshRounds>;
+    /// Ready mirrors syncing now and those that failed recently.
+    async fn mirror_quick_stats(&self, query: &QuickStatsQuery) -> StorageResult<MirrorQuickStats>;
+    /// A page of the ready mirrors of one topology link, worst health first.
+    async fn link_mirrors(&self, query: &LinkMirrorQuery) -> StorageResult<LinkMirrorPage>;
+    /// Instances, pairs and mirrors containing `text` (ASCII case-insensitive), at most
+    /// `limit` of each.
+    async fn search_everything(&self, text: &str, limit: u32) -> StorageResult<SearchHits>;
 
     // ---- leases (leader election for scheduled work) ----
 

@@ -330,6 +330,79 @@ macro_rules! impl_storage {
                 outbox::len(&self.pool).await
             }
 
+            // ---- read models ----
+
+            async fn mirror_status_groups(
+                &self,
+                pair_id: Option<i64>,
+            ) -> crate::StorageResult<Vec<crate::MirrorStatusGroup>> {
+                crate::backend_insights::InsightQueries::mirror_status_groups(&self.pool, pair_id)
+                    .await
+            }
+
+            async fn pair_last_successes(
+                &self,
+            ) -> crate::StorageResult<Vec<crate::PairLastSuccess>> {
+                crate::backend_insights::InsightQueries::pair_last_successes(&self.pool).await
+            }
+
+            async fn mirror_freshness(
+                &self,
+                fresh_since: chrono::DateTime<chrono::Utc>,
+            ) -> crate::StorageResult<crate::MirrorFreshness> {
+                crate::backend_insights::InsightQueries::freshness(&self.pool, fresh_since).await
+            }
+
+            async fn read_model_graph(&self) -> crate::StorageResult<crate::Graph> {
+                crate::backend_insights::InsightQueries::graph(&self.pool).await
+            }
+
+            async fn recent_activity(
+                &self,
+                since: chrono::DateTime<chrono::Utc>,
+                excluded_kind: &str,
+                limit: u32,
+            ) -> crate::StorageResult<Vec<crate::ActivityEntry>> {
+                crate::backend_insights::InsightQueries::recent_activity(
+                    &self.pool,
+                    since,
+                    excluded_kind,
+                    limit,
+                )
+                .await
+            }
+
+            async fn status_refresh_rounds(
+                &self,
+                kind: &str,
+                lease: &str,
+            ) -> crate::StorageResult<crate::RefreshRounds> {
+                crate::backend_insights::InsightQueries::refresh_rounds(&self.pool, kind, lease)
+                    .await
+            }
+
+            async fn mirror_quick_stats(
+                &self,
+                query: &crate::QuickStatsQuery,
+            ) -> crate::StorageResult<crate::MirrorQuickStats> {
+                crate::backend_insights::InsightQueries::quick_stats(&self.pool, query).await
+            }
+
+            async fn link_mirrors(
+                &self,
+                query: &crate::LinkMirrorQuery,
+            ) -> crate::StorageResult<crate::LinkMirrorPage> {
+                crate::backend_insights::InsightQueries::link_mirrors(&self.pool, query).await
+            }
+
+            async fn search_everything(
+                &self,
+                text: &str,
+                limit: u32,
+            ) -> crate::StorageResult<crate::SearchHits> {
+                crate::backend_insights::InsightQueries::search(&self.pool, text, limit).await
+            }
+
             // ---- leases ----
 
             async fn try_acquire_lease(

@@ -1,72 +1,46 @@
-//! `mm-bench`: requests per second and latency percentiles of the API (gRPC) and the gateway
-//! (REST) for reads of pairs, at a fixed concurrency, on SQLite and PostgreSQL.
+//! `mm-bench`: benchmarks of Mirror Maestro.
 //!
-//! The services run in this process on loopback, the way the embedded product runs them.
+//! - Without a subcommand: gRPC and REST reads of pairs on SQLite and PostgreSQL, with the
+//!   services in this process (see `pair_reads`).
+//! - `jobs`: GitLab jobs against the simulator — batch sync under a rate budget, scaling over
+//!   worker processes, import, and API latency during a sync — with the release binaries as
+//!   separate processes on PostgreSQL and RabbitMQ (see `jobs`).
 
+mod jobs;
 mod load;
+mod pair_reads;
 mod product;
+mod read_models;
 
-use clap::Parser;
-
-use crate::load::{Measurement, Operation};
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(about = "Benchmarks gRPC and REST reads of pairs on SQLite and PostgreSQL")]
-struct Args {
-    /// Concurrent in-flight requests per scenario.
-    #[arg(long, default_value_t = 32)]
-    concurrency: usize,
-    /// Measured seconds per scenario (after a 1 s warm-up).
-    #[arg(long, default_value_t = 5)]
-    seconds: u64,
-    /// Pairs in the database.
-    #[arg(long, default_value_t = 200)]
-    pairs: usize,
-    /// Backends to measure: sqlite, postgres or both.
-    #[arg(long, default_value = "both")]
-    backend: String,
+#[command(
+    about = "Benchmarks of the Mirror Maestro API, gateway and jobs",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(flatten)]
+    pair_reads: pair_reads::Args,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// GitLab jobs against the simulator, with mm-api, mm-gateway and mm-worker processes.
+    Jobs(jobs::Args),
+    /// Dashboard, topology and search read models with 100,000 mirrors, REST and gRPC.
+    ReadModels(read_models::Args),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let args = Args::parse();
-    let backends: Vec<mm_storage::testing::TestBackend> = match args.backend.as_str() {
-        "sqlite" => vec![mm_storage::testing::TestBackend::Sqlite],
-        "postgres" => vec![mm_storage::testing::TestBackend::Postgres],
-        "both" => mm_storage::testing::TestBackend::ALL.to_vec(),
-        other => anyhow::bail!("--backend: expected sqlite, postgres or both, got {other:?}"),
-    };
-
-    println!(
-        "mm-bench: concurrency {}, {} s per scenario, {} pairs, {} cores",
-        args.concurrency,
-        args.seconds,
-        args.pairs,
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
-    println!(
-        "{:<9} {:<5} {:<10} {:>9} {:>10} {:>9} {:>9} {:>7}",
-        "backend", "edge", "operation", "requests", "req/s", "p50 ms", "p99 ms", "errors"
-    );
-    for backend in backends {
-        let product = product::Product::start(backend, args.pairs).await?;
-        for operation in Operation::ALL {
-            let measurement: Measurement =
-                load::run(&product, operation, args.concurrency, args.seconds).await?;
-            println!(
-                "{:<9} {:<5} {:<10} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>7}",
-                format!("{backend:?}").to_lowercase(),
-                operation.edge(),
-                operation.name(),
-                measurement.requests,
-                measurement.requests_per_second(),
-                measurement.percentile_ms(50.0),
-                measurement.percentile_ms(99.0),
-                measurement.errors
-            );
-        }
-        product.stop().await;
+    let cli = Cli::parse();
+    match cli.command {
+        None => pair_reads::run(cli.pair_reads).await,
+        Some(Command::Jobs(args)) => jobs::run(args).await,
+        Some(Command::ReadModels(args)) => read_models::run(args).await,
     }
-    Ok(())
 }

@@ -2,6 +2,8 @@
 import type { User } from '../api/types';
 import { DashboardPage } from '../dashboard/DashboardPage';
 import { InstancesPage } from '../instances/InstancesPage';
+import { JobsPage } from '../jobs/JobsPage';
+import { MirrorsPage } from '../mirrors/MirrorsPage';
 import { AboutPage } from '../pages/AboutPage';
 import { HelpPage } from '../pages/HelpPage';
 import { ComingSoonPage, NotFoundPage } from '../pages/placeholders';
@@ -18,11 +20,11 @@ export function Page({ loc, user }: { loc: Location; user: User }) {
     case 'pairs':
       return <PairsPage params={loc.params} />;
     case 'mirrors':
-      return <ComingSoonPage kind="mirrors" />;
+      return <MirrorsPage params={loc.params} />;
     case 'jobs':
-      return <ComingSoonPage kind="jobs" />;
+      return <JobsPage params={loc.params} />;
     case 'topology':
-      return <TopologyPage />;
+      return <TopologyPage params={loc.params} />;
     case 'about':
       return <AboutPage />;
     case 'help':

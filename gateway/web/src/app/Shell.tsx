@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { SessionBanner } from '../auth/SessionBanner';
 import { session, type Session } from '../auth/session';
 import { CommandPalette } from '../palette/CommandPalette';
+import { HeaderSearch } from '../palette/HeaderSearch';
 import { ThemeToggle } from '../theme/ThemeToggle';
 import { Icon } from '../ui/icons';
 import { Page } from './Page';
@@ -60,6 +61,7 @@ export function Shell({ current }: { current: Session }) {
           <span class="palette-trigger-text">Go to…</span>
           <kbd>{isMac ? '⌘K' : 'Ctrl K'}</kbd>
         </button>
+        <HeaderSearch />
         <div class="topbar-actions">
           <ThemeToggle />
           <span class="user-name" title={current.user.is_admin ? 'Administrator' : 'User'}>

@@ -1,7 +1,7 @@
 /** `?focus=<id>` on a list page scrolls to that row and highlights it for a few seconds. */
 import { useEffect, useState } from 'preact/hooks';
 
-export function useFocusParam(params: URLSearchParams, kind: 'instance' | 'pair'): number | null {
+export function useFocusParam(params: URLSearchParams, kind: 'instance' | 'pair' | 'mirror'): number | null {
   const raw = params.get('focus');
   const id = raw && /^\d+$/.test(raw) ? Number(raw) : null;
   const [active, setActive] = useState<number | null>(id);

@@ -37,6 +37,11 @@ export function InstancesPage({ params }: { params: URLSearchParams }) {
   const [deleting, setDeleting] = useState<Instance | null>(null);
   const focusId = useFocusParam(params, 'instance');
 
+  // The delete warning names the mirrors of each pair; their counts change on other pages.
+  useEffect(() => {
+    void reloadPairs();
+  }, [reloadPairs]);
+
   useEffect(() => {
     if (params.get('new')) document.getElementById('instance-add-name')?.focus();
   }, [params]);

@@ -1,6 +1,7 @@
 /** REST calls of `/api/instances`. */
 import { api } from '../api';
 import type { Instance, InstanceDeleted, InstanceInput } from '../api/types';
+import type { Job } from '../jobs/types';
 
 export async function listInstances(): Promise<Instance[]> {
   const result = await api.listAll<Instance>('/instances', { query: { order_by: 'name' } });
@@ -15,8 +16,22 @@ export function updateInstance(id: number, changes: Partial<InstanceInput>): Pro
   return api.patch<Instance>(`/instances/${id}`, changes);
 }
 
-export function deleteInstance(id: number, force: boolean): Promise<InstanceDeleted | null> {
-  return api.delete<InstanceDeleted | null>(`/instances/${id}`, { query: force ? { force: true } : {} });
+/**
+ * Answer of a delete whose pairs have mirrors (202): the job that removes them from GitLab;
+ * the pairs and the instance are deleted when it finishes.
+ */
+export interface InstanceDeleting {
+  job: Job;
+  warnings: string[];
+  deleted_pair_count: number;
+}
+
+export function deleteInstance(id: number, force: boolean): Promise<InstanceDeleted | InstanceDeleting | null> {
+  return api.delete<InstanceDeleted | InstanceDeleting | null>(`/instances/${id}`, { query: force ? { force: true } : {} });
+}
+
+export function isCleanupJob(result: InstanceDeleted | InstanceDeleting | null): result is InstanceDeleting {
+  return result !== null && typeof result === 'object' && 'job' in result && typeof result.job === 'object' && result.job !== null;
 }
 
 /** The keys of `next` that differ from `original`; the token only when a new one was typed. */

@@ -4,23 +4,9 @@ import { href } from '../app/router';
 import { EmptyState } from '../ui/EmptyState';
 import type { IconName } from '../ui/icons';
 
-type Kind = 'mirrors' | 'jobs' | 'backup' | 'settings' | 'users';
+type Kind = 'backup' | 'settings' | 'users';
 
 const COPY: Record<Kind, { title: string; heading: string; icon: IconName; body: string; items: string[] }> = {
-  mirrors: {
-    title: 'Mirrors',
-    heading: 'Coming with mirror management',
-    icon: 'mirror',
-    body: 'Mirrors are the project-to-project links inside a pair. Once mirror management is available, this page will list them with their sync status.',
-    items: ['create mirrors by picking source and target projects', 'sync now, per mirror or a whole pair', 'list and tree views of nested groups, filters and sorting', 'token status and verification of each mirror'],
-  },
-  jobs: {
-    title: 'Jobs',
-    heading: 'Coming with mirror management',
-    icon: 'clock',
-    body: 'Long-running work — batch syncs, imports, deletions with GitLab clean-up — will run as jobs you can follow here.',
-    items: ['progress and results of each job', 'errors per mirror, with retry', 'history of finished jobs'],
-  },
   backup: {
     title: 'Backup',
     heading: 'Backup and restore are not available yet',
@@ -63,11 +49,6 @@ export function ComingSoonPage({ kind, admin }: { kind: Kind; admin?: boolean })
             </>
           ) : null}
           {admin === false ? <p class="muted">Only administrators will see this page.</p> : null}
-          {kind === 'mirrors' || kind === 'jobs' ? (
-            <p>
-              Meanwhile, set up <a href={href('/instances')}>instances</a> and <a href={href('/pairs')}>pairs</a>: mirrors will be created inside them.
-            </p>
-          ) : null}
         </EmptyState>
       </section>
     </>

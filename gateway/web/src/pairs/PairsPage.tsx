@@ -13,6 +13,7 @@ import { useToast } from '../ui/toast';
 import { plural } from '../util/format';
 import { createPair, deletePair, updatePair } from './api';
 import { PairForm } from './PairForm';
+import { SyncAllDialog, SyncAllPanel, type RunningSync } from './SyncAll';
 
 export function DirectionBadge({ direction }: { direction: Pair['mirror_direction'] }) {
   return <span class={`badge badge-${direction}`}>{direction === 'push' ? 'Push →' : '← Pull'}</span>;
@@ -39,6 +40,13 @@ export function PairsPage({ params }: { params: URLSearchParams }) {
   const [deleting, setDeleting] = useState<Pair | null>(null);
   const [deleteBusy, setDeleteBusy] = useState(false);
   const focusId = useFocusParam(params, 'pair');
+  const [syncAsk, setSyncAsk] = useState<Pair | null>(null);
+  const [syncing, setSyncing] = useState<RunningSync | null>(null);
+
+  // Mirror counts change on other pages (mirrors are created there): refresh on arrival.
+  useEffect(() => {
+    void reloadPairs();
+  }, [reloadPairs]);
 
   useEffect(() => {
     if (params.get('new')) document.getElementById('pair-create-name')?.focus();
@@ -111,6 +119,15 @@ export function PairsPage({ params }: { params: URLSearchParams }) {
         <PairForm idPrefix="pair-create" instances={instances.items} onSubmit={create} />
       </section>
 
+      {syncing ? (
+        <SyncAllPanel
+          key={syncing.started.job.id}
+          sync={syncing}
+          onFinished={() => void reloadPairs()}
+          onDismiss={() => setSyncing(null)}
+        />
+      ) : null}
+
       <section class="card" aria-labelledby="pair-list-heading">
         <div class="card-header">
           <h2 id="pair-list-heading" class="card-title">
@@ -173,6 +190,16 @@ export function PairsPage({ params }: { params: URLSearchParams }) {
                           <button
                             type="button"
                             class="button button-small"
+                            id={`pair-sync-${pair.id}`}
+                            disabled={pair.mirror_count <= 0}
+                            title={pair.mirror_count <= 0 ? 'This pair has no mirrors yet' : `Sync all ${pair.mirror_count} mirrors now`}
+                            onClick={() => setSyncAsk(pair)}
+                          >
+                            Sync all<span class="visually-hidden"> mirrors of {pair.name}</span>
+                          </button>
+                          <button
+                            type="button"
+                            class="button button-small"
                             id={`pair-edit-${pair.id}`}
                             aria-expanded={editing === pair.id}
                             aria-controls={`pair-editor-${pair.id}`}
@@ -201,6 +228,17 @@ export function PairsPage({ params }: { params: URLSearchParams }) {
           </div>
         )}
       </section>
+
+      <SyncAllDialog
+        pair={syncAsk}
+        onCancel={() => setSyncAsk(null)}
+        onStarted={(sync) => {
+          setSyncAsk(null);
+          setSyncing(sync);
+          notify('info', `Sync of ${plural(sync.started.mirror_count, 'mirror')} of “${sync.pair.name}” started.`);
+          requestAnimationFrame(() => document.getElementById('sync-all-heading')?.scrollIntoView({ block: 'nearest' }));
+        }}
+      />
 
       <ConfirmDialog
         open={deleting !== null}

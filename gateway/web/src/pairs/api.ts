@@ -1,6 +1,7 @@
 /** REST calls of `/api/pairs`. */
 import { api } from '../api';
 import type { Pair, PairDeleted, PairInput, PairWritten } from '../api/types';
+import type { Job } from '../jobs/types';
 
 export async function listPairs(): Promise<Pair[]> {
   const result = await api.listAll<Pair>('/pairs', { query: { order_by: 'name' } });
@@ -67,4 +68,32 @@ export function pairLockReason(pair: Pick<Pair, 'mirror_count'> | null): string 
   if (!pair || pair.mirror_count <= 0) return undefined;
   const n = pair.mirror_count;
   return `Locked: this pair has ${n} mirror${n === 1 ? '' : 's'}. Changing it would break ${n === 1 ? 'it' : 'them'}; remove the mirrors first.`;
+}
+
+/** Answer of `POST /api/pairs/{id}/sync-mirrors`: 202 with the job, or 200 with the plan only. */
+export interface PairSyncStarted {
+  /** The batch job; null for a dry run. */
+  job: Job | null;
+  /** Mirrors in the batch (enabled and ready). */
+  mirror_count: number;
+  /** Mirrors that get a skipped item (disabled, or not ready in GitLab). */
+  skipped_count: number;
+  /** GitLab requests the batch needs at most. */
+  gitlab_calls: number;
+  /** Estimated duration at the instances' current rate budget, in seconds (0 = unknown). */
+  estimated_seconds: number;
+}
+
+/** A started batch always has its job. */
+export type PairSyncJob = PairSyncStarted & { job: Job };
+
+export async function syncPairMirrors(id: number): Promise<PairSyncJob> {
+  const started = await api.post<PairSyncStarted>(`/pairs/${id}/sync-mirrors`, {});
+  if (!started.job) throw new Error('the server started no job');
+  return started as PairSyncJob;
+}
+
+/** What Sync all would do, without starting anything (`?dry_run=true`). */
+export function planPairSync(id: number): Promise<PairSyncStarted> {
+  return api.post<PairSyncStarted>(`/pairs/${id}/sync-mirrors?dry_run=true`, {});
 }

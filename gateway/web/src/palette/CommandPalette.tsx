@@ -1,10 +1,14 @@
-/** Ctrl/Cmd+K: jump to any page, instance or pair, or run a quick action. */
+/**
+ * Ctrl/Cmd+K: jump to any page, instance, pair or mirror, or run a quick action. Pages,
+ * actions and the loaded instances/pairs match at once; mirrors come from `/api/search`.
+ */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useData } from '../app/data';
 import { navigate } from '../app/router';
 import { ROUTES } from '../app/routes';
 import { toggleTheme } from '../theme/theme';
 import { Dialog } from '../ui/Dialog';
+import { hitsToItems, useRemoteSearch } from './remote';
 import { rankItems, type PaletteItem } from './search';
 
 function usePaletteItems(close: () => void): PaletteItem[] {
@@ -49,7 +53,12 @@ export function CommandPalette({ open, onClose }: { open: boolean; onClose: () =
   const [active, setActive] = useState(0);
   const inputRef = useRef<HTMLInputElement>(null);
   const items = usePaletteItems(onClose);
-  const results = useMemo(() => rankItems(items, query, 30), [items, query]);
+  const remote = useRemoteSearch(open ? query : '');
+  const results = useMemo(() => {
+    const known = new Set(items.map((i) => i.id));
+    const found = remote.response ? hitsToItems(remote.response, onClose).filter((i) => !known.has(i.id)) : [];
+    return rankItems([...items, ...found], query, 30);
+  }, [items, query, remote.response, onClose]);
 
   useEffect(() => {
     if (open) {
@@ -84,7 +93,7 @@ export function CommandPalette({ open, onClose }: { open: boolean; onClose: () =
     <Dialog open={open} title="Go to…" onClose={onClose} class="palette">
       <div class="palette-search">
         <label for="palette-input" class="visually-hidden">
-          Search instances, pairs, pages and actions
+          Search instances, pairs, mirrors, pages and actions
         </label>
         <input
           ref={inputRef}
@@ -95,7 +104,7 @@ export function CommandPalette({ open, onClose }: { open: boolean; onClose: () =
           aria-controls="palette-list"
           aria-autocomplete="list"
           aria-activedescendant={results.length ? `palette-option-${active}` : undefined}
-          placeholder="Search instances, pairs, pages…"
+          placeholder="Search mirrors, pairs, instances, pages…"
           autoComplete="off"
           spellcheck={false}
           value={query}
@@ -121,7 +130,14 @@ export function CommandPalette({ open, onClose }: { open: boolean; onClose: () =
           </li>
         ))}
       </ul>
-      {results.length === 0 ? <p class="palette-empty">Nothing matches “{query}”.</p> : null}
+      {remote.loading ? (
+        <p class="palette-empty" role="status">
+          Searching mirrors…
+        </p>
+      ) : results.length === 0 ? (
+        <p class="palette-empty">Nothing matches “{query}”.</p>
+      ) : null}
+      {remote.error && query.trim() ? <p class="palette-empty">Mirror search failed: {remote.error}</p> : null}
       <p class="palette-help" aria-hidden="true">
         ↑↓ to move · Enter to open · Esc to close
       </p>

@@ -5,13 +5,20 @@ import { useCallback, useContext, useMemo, useState } from 'preact/hooks';
 
 export type ToastKind = 'info' | 'success' | 'warning' | 'error';
 
+/** A link shown after the text, e.g. to the job an action started. */
+export interface ToastLink {
+  href: string;
+  label: string;
+}
+
 interface Toast {
   id: number;
   kind: ToastKind;
   text: string;
+  link?: ToastLink | undefined;
 }
 
-type Notify = (kind: ToastKind, text: string) => void;
+type Notify = (kind: ToastKind, text: string, link?: ToastLink) => void;
 
 const ToastContext = createContext<Notify>(() => undefined);
 
@@ -25,11 +32,12 @@ export function ToastProvider({ children }: { children: ComponentChildren }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const dismiss = useCallback((id: number) => setToasts((list) => list.filter((t) => t.id !== id)), []);
   const notify = useCallback<Notify>(
-    (kind, text) => {
+    (kind, text, link) => {
       const id = nextId++;
-      setToasts((list) => [...list.slice(-3), { id, kind, text }]);
+      setToasts((list) => [...list.slice(-3), { id, kind, text, link }]);
       // Errors and warnings stay until dismissed so they can be read at leisure.
-      if (kind === 'info' || kind === 'success') setTimeout(() => dismiss(id), 6000);
+      // A link (to a job) gets longer to be reached.
+      if (kind === 'info' || kind === 'success') setTimeout(() => dismiss(id), link ? 12000 : 6000);
     },
     [dismiss],
   );
@@ -40,7 +48,15 @@ export function ToastProvider({ children }: { children: ComponentChildren }) {
       <div class="toasts" role="status" aria-live="polite" aria-relevant="additions">
         {toasts.map((t) => (
           <div key={t.id} class={`toast toast-${t.kind}`} data-testid="toast">
-            <span class="toast-text">{t.text}</span>
+            <span class="toast-text">
+              {t.text}
+              {t.link ? (
+                <>
+                  {' '}
+                  <a href={t.link.href}>{t.link.label}</a>
+                </>
+              ) : null}
+            </span>
             <button type="button" class="icon-button" onClick={() => dismiss(t.id)} aria-label="Dismiss notification">
               ×
             </button>

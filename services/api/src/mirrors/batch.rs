@@ -3,7 +3,8 @@
 //! Each mirror of the pair gets an item. Mirrors the batch cannot act on get an item created
 //! already `skipped` with the reason as its error, so the job's report lists them: disabled
 //! mirrors (sync only) and mirrors that are not `ready`. A pair without mirrors is
-//! `FAILED_PRECONDITION`.
+//! `FAILED_PRECONDITION`. A dry run plans the same job (counts, GitLab calls, estimate) and
+//! records nothing.
 
 use mm_common::ApiError;
 use mm_mirrors::kinds::{job, task};
@@ -30,9 +31,13 @@ pub(super) enum Batch {
 }
 
 pub(super) struct Started {
-    pub job: v1::Job,
+    /// `None` for a dry run.
+    pub job: Option<v1::Job>,
     /// Mirrors queued (not skipped).
     pub mirror_count: i64,
+    pub skipped_count: i64,
+    /// GitLab requests the queued items make at most (all on one instance per mirror).
+    pub gitlab_calls: i64,
     pub estimated_seconds: f64,
 }
 
@@ -55,6 +60,7 @@ pub(super) async fn start<T>(
     request: &Request<T>,
     pair_id: i64,
     batch: Batch,
+    dry_run: bool,
 ) -> Result<Started, ApiError> {
     let requester = Requester::of(request)?;
     let pair_id = validation::require_id("pair_id", pair_id)?;
@@ -85,22 +91,33 @@ pub(super) async fn start<T>(
         .iter()
         .filter(|item| item.state == ItemState::Queued)
         .count() as i64;
+    let skipped = items.len() as i64 - queued;
+    let calls_per_mirror = match batch {
+        Batch::Sync => SYNC_CALLS_PER_MIRROR,
+        Batch::RefreshStatus => 1,
+    };
+    // Every call of a mirror goes to the one instance that holds it, so that instance's
+    // budget sets the pace.
+    let gitlab_calls = queued * calls_per_mirror;
+    let mut started = Started {
+        job: None,
+        mirror_count: queued,
+        skipped_count: skipped,
+        gitlab_calls,
+        estimated_seconds: estimated_seconds(ctx, gitlab_calls),
+    };
+    if dry_run {
+        return Ok(started);
+    }
     let mut new_job = requester.job(kind);
     new_job.pair_id = Some(pair_id);
     new_job.params = json!({
         "pair_name": pair.name,
         "mirror_count": queued,
-        "skipped": items.len() as i64 - queued,
+        "skipped": skipped,
     });
     new_job.items = items;
     let created = jobs::create(ctx, &new_job).await?;
-    let calls_per_mirror = match batch {
-        Batch::Sync => SYNC_CALLS_PER_MIRROR,
-        Batch::RefreshStatus => 1,
-    };
-    Ok(Started {
-        job: jobs::job_message(&created.job),
-        mirror_count: queued,
-        estimated_seconds: estimated_seconds(ctx, queued * calls_per_mirror),
-    })
+    started.job = Some(jobs::job_message(&created.job));
+    Ok(started)
 }

@@ -2,7 +2,7 @@
 //!
 //! Every RPC that changes something in GitLab records a job (see [`crate::jobs`]) and answers
 //! at once; workers run its items. The API itself calls GitLab only for
-//! `SearchInstanceProjects`.
+//! `SearchInstanceProjects` and `SearchInstanceGroups`.
 //!
 //! Lifecycle rules of the single-mirror RPCs (violations are `FAILED_PRECONDITION`):
 //!
@@ -160,12 +160,14 @@ impl MirrorService for MirrorServiceImpl {
         &self,
         request: Request<v1::SyncPairMirrorsRequest>,
     ) -> Result<Response<v1::SyncPairMirrorsResponse>, Status> {
-        let pair_id = request.get_ref().pair_id;
-        let batch = batch::start(&self.ctx, &request, pair_id, batch::Batch::Sync).await;
+        let (pair_id, dry_run) = (request.get_ref().pair_id, request.get_ref().dry_run);
+        let batch = batch::start(&self.ctx, &request, pair_id, batch::Batch::Sync, dry_run).await;
         respond(batch.map(|batch| v1::SyncPairMirrorsResponse {
-            job: Some(batch.job),
+            job: batch.job,
             mirror_count: batch.mirror_count,
             estimated_seconds: batch.estimated_seconds,
+            skipped_count: batch.skipped_count,
+            gitlab_calls: batch.gitlab_calls,
         }))
     }
 
@@ -174,10 +176,15 @@ impl MirrorService for MirrorServiceImpl {
         request: Request<v1::RefreshPairMirrorStatusRequest>,
     ) -> Result<Response<v1::RefreshPairMirrorStatusResponse>, Status> {
         let pair_id = request.get_ref().pair_id;
-        let batch = batch::start(&self.ctx, &request, pair_id, batch::Batch::RefreshStatus).await;
-        respond(batch.map(|batch| v1::RefreshPairMirrorStatusResponse {
-            job: Some(batch.job),
-        }))
+        let batch = batch::start(
+            &self.ctx,
+            &request,
+            pair_id,
+            batch::Batch::RefreshStatus,
+            false,
+        )
+        .await;
+        respond(batch.map(|batch| v1::RefreshPairMirrorStatusResponse { job: batch.job }))
     }
 
     async fn get_mirror_tree(
@@ -206,5 +213,12 @@ impl MirrorService for MirrorServiceImpl {
         request: Request<v1::SearchInstanceProjectsRequest>,
     ) -> Result<Response<v1::SearchInstanceProjectsResponse>, Status> {
         respond(search::search(&self.ctx, request.into_inner()).await)
+    }
+
+    async fn search_instance_groups(
+        &self,
+        request: Request<v1::SearchInstanceGroupsRequest>,
+    ) -> Result<Response<v1::SearchInstanceGroupsResponse>, Status> {
+        respond(search::search_groups(&self.ctx, request.into_inner()).await)
     }
 }

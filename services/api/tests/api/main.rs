@@ -2,7 +2,9 @@
 //! SQLite and on PostgreSQL.
 
 mod auth;
+mod group_search;
 mod helpers;
+mod insights;
 mod instances;
 mod jobs;
 mod mirror_import;

@@ -530,7 +530,10 @@ async fn every_mirror_and_job_rpc_needs_credentials(app: TestApp) {
             .await
             .unwrap_err(),
         mirrors
-            .sync_pair_mirrors(v1::SyncPairMirrorsRequest { pair_id: 1 })
+            .sync_pair_mirrors(v1::SyncPairMirrorsRequest {
+                pair_id: 1,
+                dry_run: false,
+            })
             .await
             .unwrap_err(),
         mirrors

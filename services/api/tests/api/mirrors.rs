@@ -601,8 +601,27 @@ async fn pair_batches_skip_what_they_cannot_touch(app: TestApp) {
         .unwrap();
     let outbox_before = app.storage().outbox_len().await.unwrap();
     let mut client = app.mirrors();
+    // The dry run plans the same batch and records nothing.
+    let plan = client
+        .sync_pair_mirrors(v1::SyncPairMirrorsRequest {
+            pair_id: pair.id,
+            dry_run: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(plan.job, None);
+    assert_eq!(
+        (plan.mirror_count, plan.skipped_count, plan.gitlab_calls),
+        (2, 2, 6)
+    );
+    assert!((plan.estimated_seconds - 0.6).abs() < 1e-9);
+    assert_eq!(app.storage().outbox_len().await.unwrap(), outbox_before);
     let response = client
-        .sync_pair_mirrors(v1::SyncPairMirrorsRequest { pair_id: pair.id })
+        .sync_pair_mirrors(v1::SyncPairMirrorsRequest {
+            pair_id: pair.id,
+            dry_run: false,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -655,7 +674,10 @@ async fn pair_batches_skip_what_they_cannot_touch(app: TestApp) {
 
     let empty = app.pair("empty").await;
     let status = client
-        .sync_pair_mirrors(v1::SyncPairMirrorsRequest { pair_id: empty.id })
+        .sync_pair_mirrors(v1::SyncPairMirrorsRequest {
+            pair_id: empty.id,
+            dry_run: false,
+        })
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);

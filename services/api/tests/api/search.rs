@@ -100,6 +100,33 @@ async fn search_instance_projects(backend: TestBackend) {
     );
     assert!(!api.default_branch.is_empty(), "a project with commits");
 
+    // A typed path prefix matches through the namespace.
+    let by_path = client
+        .search_instance_projects(v1::SearchInstanceProjectsRequest {
+            instance_id: good,
+            search: "acme/plat".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        by_path
+            .projects
+            .iter()
+            .any(|p| p.path_with_namespace == "acme/platform/api"),
+        "{:?}",
+        by_path.projects
+    );
+    assert!(
+        by_path
+            .projects
+            .iter()
+            .all(|p| p.path_with_namespace.starts_with("acme/plat")),
+        "{:?}",
+        by_path.projects
+    );
+
     // Pages of GitLab's paging.
     let first = client
         .search_instance_projects(v1::SearchInstanceProjectsRequest {

@@ -65,6 +65,8 @@ macro_rules! all_conformance_tests {
             job_final_states,
             finish_is_idempotent_under_redelivery,
             cancel_job_cancels_queued_items,
+            cancel_job_settles_mirrors_it_was_creating,
+            single_mirror_creation_job_is_about_that_mirror,
             start_in_cancelled_job_cancels_the_item,
             retry_failed_items_requeues_them,
             list_jobs_filters_and_pages,
@@ -73,6 +75,13 @@ macro_rules! all_conformance_tests {
             concurrent_claimers_never_share_a_message,
             leases_are_exclusive_and_taken_over_after_expiry,
             release_outbox_claims_frees_every_claim,
+            read_model_status_groups_count_by_pair_status_and_freshness,
+            read_model_graph_lists_instances_and_pairs,
+            read_model_recent_activity_newest_first_without_excluded_kind,
+            read_model_refresh_rounds_and_lease,
+            read_model_quick_stats_windows,
+            read_model_link_mirrors_order_filters_and_pages,
+            read_model_search_escapes_wildcards_and_limits,
         );
     };
 }
@@ -87,6 +96,7 @@ mod mirror_lists;
 mod mirrors;
 mod outbox;
 mod pairs;
+mod read_models;
 
 pub use instances::*;
 pub use job_items::*;
@@ -95,6 +105,7 @@ pub use mirror_lists::*;
 pub use mirrors::*;
 pub use outbox::*;
 pub use pairs::*;
+pub use read_models::*;
 
 pub(crate) fn sealer(id: i64) -> Result<String, String> {
     Ok(format!("v1:test:{id}"))
