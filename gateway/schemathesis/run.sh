@@ -54,11 +54,12 @@ args=(
     --report junit
     --report-dir "$report_dir"
     --no-color
-    # The project search calls the instance's GitLab: with the made-up instances of this run
+    # The project and group searches call the instance's GitLab: with the made-up instances of this run
     # the right answer is 503 (GitLab unreachable), which the "no 5xx" check would flag. It is
     # tested against the GitLab simulator instead. The job event stream stays open until its
     # job ends; it is tested by the gateway's mapping and edge tests.
     --exclude-path '/api/instances/{id}/projects'
+    --exclude-path '/api/instances/{id}/groups'
     --exclude-path '/api/jobs/{id}/events'
 )
 if [[ -n "${MM_SCHEMATHESIS_AUTH:-}" ]]; then

@@ -23,7 +23,7 @@ use crate::{
 
 rest_enum! {
     /// Severity: `unknown` < `ok` < `warning` < `error`.
-    pub enum Health : HealthLevel {
+    pub enum HealthSeverity : HealthLevel {
         /// No mirrors, or no status known.
         Unknown = "unknown",
         Ok = "ok",
@@ -40,10 +40,10 @@ rest_enum! {
     }
 }
 
-impl Health {
+impl HealthSeverity {
     /// The REST form of an API level (unspecified reads as unknown).
-    pub fn of(value: i32) -> Health {
-        Health::from_proto(value).unwrap_or(Health::Unknown)
+    pub fn of(value: i32) -> HealthSeverity {
+        HealthSeverity::from_proto(value).unwrap_or(HealthSeverity::Unknown)
     }
 }
 

@@ -8,7 +8,7 @@ use mm_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Health, NeverSucceededLevel, direction, direction_to_proto, rest_field, time};
+use super::{HealthSeverity, NeverSucceededLevel, direction, direction_to_proto, rest_field, time};
 use crate::{
     GatewayState,
     common::{self, check_ids},
@@ -40,8 +40,8 @@ pub struct TopologyNode {
     pub last_successful_update: Option<DateTime<Utc>>,
     /// The worse of the status health (any failed: error; any pending: warning; any
     /// success: ok) and the staleness.
-    pub health: Health,
-    pub staleness: Health,
+    pub health: HealthSeverity,
+    pub staleness: HealthSeverity,
     /// Age of `last_successful_update` in seconds.
     pub staleness_age_seconds: Option<i64>,
     pub never_succeeded_count: i64,
@@ -66,8 +66,8 @@ pub struct TopologyLink {
     #[serde(serialize_with = "common::serialize_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_successful_update: Option<DateTime<Utc>>,
-    pub health: Health,
-    pub staleness: Health,
+    pub health: HealthSeverity,
+    pub staleness: HealthSeverity,
     pub staleness_age_seconds: Option<i64>,
     pub never_succeeded_count: i64,
 }
@@ -98,9 +98,9 @@ pub struct LinkMirror {
     pub last_successful_update: Option<DateTime<Utc>>,
     pub never_succeeded: bool,
     /// For a mirror that never succeeded: the never-succeeded level.
-    pub staleness: Health,
+    pub staleness: HealthSeverity,
     pub staleness_age_seconds: Option<i64>,
-    pub health: Health,
+    pub health: HealthSeverity,
 }
 
 /// A page of a link's mirrors.
@@ -195,8 +195,8 @@ fn node(n: pb::TopologyNode) -> TopologyNode {
         pairs_out: n.pairs_out,
         status_counts: n.status_counts.into_iter().collect(),
         last_successful_update: time(n.last_successful_update),
-        health: Health::of(n.health),
-        staleness: Health::of(n.staleness),
+        health: HealthSeverity::of(n.health),
+        staleness: HealthSeverity::of(n.staleness),
         staleness_age_seconds: n.staleness_age_seconds,
         never_succeeded_count: n.never_succeeded_count,
     }
@@ -214,8 +214,8 @@ fn link(l: pb::TopologyLink) -> Result<TopologyLink, GatewayError> {
         pair_ids: l.pair_ids,
         status_counts: l.status_counts.into_iter().collect(),
         last_successful_update: time(l.last_successful_update),
-        health: Health::of(l.health),
-        staleness: Health::of(l.staleness),
+        health: HealthSeverity::of(l.health),
+        staleness: HealthSeverity::of(l.staleness),
         staleness_age_seconds: l.staleness_age_seconds,
         never_succeeded_count: l.never_succeeded_count,
     })
@@ -233,9 +233,9 @@ fn link_mirror(m: pb::LinkMirror) -> Result<LinkMirror, GatewayError> {
         last_update_status: Some(m.last_update_status).filter(|s| !s.is_empty()),
         last_successful_update: time(m.last_successful_update),
         never_succeeded: m.never_succeeded,
-        staleness: Health::of(m.staleness),
+        staleness: HealthSeverity::of(m.staleness),
         staleness_age_seconds: m.staleness_age_seconds,
-        health: Health::of(m.health),
+        health: HealthSeverity::of(m.health),
     })
 }
 

@@ -630,6 +630,13 @@ async fn job_operations_are_documented_with_their_location_and_the_event_stream(
     ] {
         assert!(schemas.get(name).is_some(), "schema {name} missing");
     }
+    // Two Rust types with one schema name overwrite each other silently: the health check's
+    // object and the read models' severity must both be there, each with its own shape.
+    assert_eq!(schemas["Health"]["type"], "object", "{}", schemas["Health"]);
+    assert_eq!(
+        schemas["HealthSeverity"]["enum"],
+        json!(["unknown", "ok", "warning", "error"])
+    );
     // No token in any mirror schema; unchangeable fields are not offered for update.
     let mirror = schemas["Mirror"]["properties"].as_object().unwrap();
     assert!(mirror.keys().all(|k| !k.contains("token")
