@@ -20,7 +20,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{SecondsFormat, Utc};
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderValue, header};
 use mm_proto::v1 as pb;
 use serde::{Deserialize, Serialize, de::IgnoredAny};
 use utoipa::{IntoParams, ToSchema};
@@ -312,14 +312,8 @@ pub async fn import_pair(
         estimated_seconds: finite(response.estimated_seconds),
         job,
     };
-    Ok(match result.job.as_ref().map(|j| j.id) {
-        Some(job_id) if !dry_run => Accepted {
-            job_id,
-            body: result,
-        }
-        .into_response(),
-        _ => (StatusCode::OK, Json(result)).into_response(),
-    })
+    let job_id = result.job.as_ref().map(|j| j.id).filter(|_| !dry_run);
+    Ok(Accepted::or_ok(job_id, result))
 }
 
 /// Import mirrors into a pair.

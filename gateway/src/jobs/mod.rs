@@ -228,6 +228,17 @@ impl Accepted<Job> {
     }
 }
 
+impl<T: Serialize> Accepted<T> {
+    /// `202` with `Location` when a job was started, else `200` with the body alone (a dry
+    /// run, or nothing to do).
+    pub fn or_ok(job_id: Option<i64>, body: T) -> Response {
+        match job_id {
+            Some(job_id) => Accepted { job_id, body }.into_response(),
+            None => (StatusCode::OK, Json(body)).into_response(),
+        }
+    }
+}
+
 /// The `Location` of a job.
 pub fn location(job_id: i64) -> String {
     format!("/api/jobs/{job_id}")

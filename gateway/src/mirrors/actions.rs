@@ -3,12 +3,7 @@
 //! Each starts a job and answers `202 Accepted` with it; a pair sync can be planned first
 //! (`?dry_run=true`, `200 OK`, nothing started).
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 use mm_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -246,10 +241,7 @@ pub async fn sync_pair_mirrors(
         gitlab_calls: response.gitlab_calls,
         estimated_seconds: finite(response.estimated_seconds),
     };
-    Ok(match body.job.as_ref().map(|job| job.id) {
-        Some(job_id) => Accepted { job_id, body }.into_response(),
-        None => (StatusCode::OK, Json(body)).into_response(),
-    })
+    Ok(Accepted::or_ok(body.job.as_ref().map(|job| job.id), body))
 }
 
 /// Refresh the status of every mirror of a pair from GitLab.
