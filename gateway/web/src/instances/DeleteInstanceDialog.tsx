@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { Instance, Pair } from '../api/types';
-import { JobProgressPanel } from '../pairs/JobProgressPanel';
+import { JobProgressPanel } from '../jobs/JobProgressPanel';
 import type { Job } from '../jobs/types';
 import { ConfirmDialog, Dialog } from '../ui/Dialog';
 import { plural } from '../util/format';

@@ -2,7 +2,7 @@
  * Inline edit of a mirror's safe fields. Direction and projects are shown locked with the
  * reason; each overridden setting has "Revert to inherit".
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { mapFieldErrors } from '../api';
 import type { Pair } from '../api/types';
 import { Checkbox, Field, FormErrors } from '../ui/Field';
@@ -28,6 +28,13 @@ export function MirrorEditor({ mirror, pair, onSave, onCancel }: Props) {
   const [busy, setBusy] = useState(false);
   const id = (f: string) => `mirror-${mirror.id}-${f}`;
   const direction = pair?.mirror_direction ?? 'pull';
+  const form = useRef<HTMLFormElement>(null);
+
+  // Opened from the row's menu: start on the first field that can change.
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => form.current?.querySelector<HTMLElement>('select:not(:disabled), input:not(:disabled)')?.focus());
+    return () => cancelAnimationFrame(frame);
+  }, []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -51,7 +58,7 @@ export function MirrorEditor({ mirror, pair, onSave, onCancel }: Props) {
   };
 
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate data-testid="mirror-edit-form" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
+    <form ref={form} onSubmit={(e) => void submit(e)} noValidate data-testid="mirror-edit-form" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
       <FormErrors messages={general} />
       <div class="form-grid">
         <Field id={id('source')} label="Source project" lockedReason={PROJECT_LOCK}>

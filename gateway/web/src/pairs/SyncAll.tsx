@@ -10,7 +10,7 @@ import { ConfirmDialog } from '../ui/Dialog';
 import { plural } from '../util/format';
 import { planPairSync, syncPairMirrors, type PairSyncJob, type PairSyncStarted } from './api';
 import { batchSummary, formatEstimate, syncAllSummary, syncPlanSummary } from './estimate';
-import { JobProgressPanel } from './JobProgressPanel';
+import { JobProgressPanel } from '../jobs/JobProgressPanel';
 
 export interface RunningSync {
   pair: Pair;

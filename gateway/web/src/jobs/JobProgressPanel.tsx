@@ -1,13 +1,13 @@
 /**
- * A job started from the Pairs or Instances page: the shared live progress bar (reaches 100 %
- * when the job ends) and, once it has finished, the result of each item.
+ * A job started from another page (Sync all, an instance's deletion): the live progress bar
+ * (reaches 100 % when the job ends) and, once it has finished, the result of each item.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../api';
-import { listJobItems } from '../jobs/api';
-import { formatDuration, stateLabel, stateTone } from '../jobs/format';
-import { JobProgress } from '../jobs/JobProgress';
-import type { Job, JobItem } from '../jobs/types';
+import { listJobItems } from './api';
+import { formatDuration, stateLabel, stateTone } from './format';
+import { JobProgress } from './JobProgress';
+import type { Job, JobItem } from './types';
 import './progress.css';
 
 /** At most this many items are listed (the job page has them all, paged). */
