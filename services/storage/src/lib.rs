@@ -7,6 +7,7 @@
 //! (`tests/`), so callers can rely on identical behaviour: ordering, paging, constraint
 //! errors and timestamps.
 
+mod backend_catalog;
 mod backend_insights;
 mod backend_jobs;
 mod backend_mirrors;
