@@ -7,7 +7,8 @@
 // instances, as tools/test-all.sh starts them) the suite registers those instances and also
 // runs the mirror scenarios (./mirrors.mjs), Sync all, the topology drill-down and the mirror
 // search; without them it uses unreachable URLs and checks the console alone.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +130,32 @@ async function shootAllTabs(theme) {
   }
 }
 
+/** axe-core's rules for WCAG 2.1 A and AA (labels, names, roles, contrast, …). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/** Runs axe on the page as it is; returns one line per violation and element. */
+async function axeViolations() {
+  // `evaluate` runs through the debugging protocol, so the page's CSP does not stop it.
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async (tags) => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, help: v.help, targets: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')}${n.failureSummary ? ` (${n.failureSummary.split('\n').slice(1, 2).join('').trim()})` : ''}`), count: v.nodes.length }));
+  }, AXE_TAGS);
+  return violations.map((v) => `${v.id} ×${v.count}: ${v.help} — ${v.targets.join('; ')}`);
+}
+
+async function accessibleTabs(theme) {
+  await dismissToasts();
+  const found = [];
+  for (const tab of TABS) {
+    await openTab(tab);
+    for (const line of await axeViolations()) found.push(`${tab}: ${line}`);
+  }
+  for (const line of found) log(`  axe (${theme}) ${line}`);
+  assert(found.length === 0, `${found.length} accessibility violation(s) in the ${theme} theme (listed above)`);
+}
+
 async function selectByText(selector, text) {
   const value = await page.$eval(selector, (el, t) => [...el.options].find((o) => o.textContent?.startsWith(t))?.value ?? '', text);
   assert(value, `no option “${text}” in ${selector}`);
@@ -180,6 +207,8 @@ try {
     await page.fill('#login-password', 'definitely-wrong');
     await page.click('[data-testid="login-form"] button[type="submit"]');
     await page.waitForSelector('.form-errors');
+    const loginProblems = await axeViolations();
+    assert(loginProblems.length === 0, `the login page fails axe: ${loginProblems.join(' | ')}`);
     await page.fill('#login-password', password);
     await page.click('[data-testid="login-form"] button[type="submit"]');
     await page.waitForSelector('nav[aria-label="Main"]');
@@ -372,6 +401,7 @@ try {
   });
 
   await check('screenshots of every tab (light)', () => shootAllTabs('light'));
+  await check('accessibility: every tab passes axe (WCAG 2.1 AA), light', () => accessibleTabs('light'));
 
   await check('dark mode survives a reload', async () => {
     await page.click('#theme-toggle');
@@ -383,6 +413,7 @@ try {
   });
 
   await check('screenshots of every tab (dark)', () => shootAllTabs('dark'));
+  await check('accessibility: every tab passes axe (WCAG 2.1 AA), dark', () => accessibleTabs('dark'));
 
   await check('375 px wide: no horizontal overflow, nav and palette reachable', async () => {
     await page.setViewportSize({ width: 375, height: 812 });
@@ -528,8 +559,8 @@ async function topologyAndSearchChecks() {
     await openTab('topology');
     await page.waitForSelector('[data-testid="topology-svg"][data-rendered="true"]');
     const nodes = await page.$$eval('[data-testid="topology-node"]', (els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
-    for (const name of [names.a, names.b]) assert(nodes.some((label) => label.includes(`Instance ${name}:`)), `node ${name} missing`);
-    const link = page.locator(`[data-testid="topology-link"][aria-label*="from ${names.a} to ${names.b},"]`);
+    for (const name of [names.a, names.b]) assert(nodes.some((label) => label.startsWith(`${name} http`) && label.includes(' mirrors, ')), `node ${name} missing`);
+    const link = page.locator(`[data-testid="topology-link"][aria-label*=": ${names.a} to ${names.b},"]`);
     assert((await link.count()) === 1, 'no flow from source to target');
     await page.click('button[aria-label="Zoom in"]');
     await page.click('button:has-text("Reset view")');

@@ -93,10 +93,11 @@ export function MirrorFilters({ state, view, onChange }: Props) {
                 type="button"
                 class="button button-small"
                 id="mirror-sort-dir"
-                aria-label={state.orderDir === 'asc' ? 'Ascending; switch to descending' : 'Descending; switch to ascending'}
+                title={state.orderDir === 'asc' ? 'Ascending order; switch to descending' : 'Descending order; switch to ascending'}
                 onClick={() => onChange({ orderDir: state.orderDir === 'asc' ? 'desc' : 'asc' })}
               >
-                {state.orderDir === 'asc' ? '↑ Asc' : '↓ Desc'}
+                {/* The visible word is the name (WCAG 2.5.3); the arrow is decoration. */}
+                <span aria-hidden="true">{state.orderDir === 'asc' ? '↑' : '↓'}</span> {state.orderDir === 'asc' ? 'Asc' : 'Desc'}
               </button>
             </div>
           </div>

@@ -115,6 +115,8 @@ export function renderGraph(svgElement: SVGSVGElement, nodes: TopologyNode[], li
     return `${(l.source as SimNode).name} to ${(l.target as SimNode).name}, ${d.mirror_direction}: ${d.mirror_count} mirrors (${d.enabled_count} enabled) in ${d.pair_count} pairs, ${HEALTH_LABELS[normalizeHealth(d.health)]}, ${stalenessText(d)}`;
   };
 
+  const nodeDetails = (n: SimNode) => `${n.url}: ${n.mirrors_in + n.mirrors_out} mirrors, ${n.mirrors_out} out and ${n.mirrors_in} in, ${HEALTH_LABELS[normalizeHealth(n.health)]}`;
+
   const linkGroup = root
     .append('g')
     .attr('class', 'links')
@@ -126,7 +128,8 @@ export function renderGraph(svgElement: SVGSVGElement, nodes: TopologyNode[], li
     .attr('data-testid', 'topology-link')
     .attr('tabindex', 0)
     .attr('role', 'button')
-    .attr('aria-label', (l) => `Show the mirrors from ${describeLink(l)}`);
+    // The name starts with the visible label ("3 pull"), as WCAG 2.5.3 asks.
+    .attr('aria-label', (l) => `${l.data.mirror_count} ${l.data.mirror_direction}: ${describeLink(l)}. Shows these mirrors.`);
   // A wide transparent path makes thin links easy to hover and click.
   linkGroup
     .append('path')
@@ -159,7 +162,7 @@ export function renderGraph(svgElement: SVGSVGElement, nodes: TopologyNode[], li
     .attr('transform', (n) => `translate(${n.x ?? 0},${n.y ?? 0})`)
     .attr('tabindex', 0)
     .attr('role', 'button')
-    .attr('aria-label', (n) => `Instance ${n.name}: ${n.mirrors_out} mirrors out, ${n.mirrors_in} in, ${HEALTH_LABELS[normalizeHealth(n.health)]}`);
+    .attr('aria-label', (n) => `${n.name} ${nodeDetails(n)}`);
   nodeGroup.append('circle').attr('r', RADIUS);
   nodeGroup
     .append('text')
@@ -167,23 +170,35 @@ export function renderGraph(svgElement: SVGSVGElement, nodes: TopologyNode[], li
     .attr('text-anchor', 'middle')
     .attr('dy', RADIUS + 17)
     .text((n) => n.name);
-  nodeGroup
-    .append('text')
+  // The tooltip is the accessible name after the visible name: a title counts as visible text,
+  // and the name must contain what is visible (WCAG 2.5.3).
+  nodeGroup.append('title').text(nodeDetails);
+  // Each node's mirror count sits in a layer of its own, hidden from assistive technology (the
+  // name says it): inside the node it would run into the visible name ("gitlab-a12").
+  const counts = root
+    .append('g')
+    .attr('class', 'node-counts')
+    .attr('aria-hidden', 'true')
+    .selectAll('text')
+    .data(simNodes)
+    .join('text')
     .attr('class', 'node-count')
+    .attr('transform', (n) => `translate(${n.x ?? 0},${n.y ?? 0})`)
     .attr('text-anchor', 'middle')
     .attr('dy', 4)
     .text((n) => String(n.mirrors_in + n.mirrors_out));
-  nodeGroup.append('title').text((n) => `${n.name}\n${n.url}\n${n.mirrors_out} mirrors out · ${n.mirrors_in} in`);
 
   // Hover/focus highlighting: the hovered element, its links and their ends; the rest fades.
   const highlight = (nodeIds: Set<number>, linkKeys: Set<string>) => {
     svg.classed('has-highlight', true);
     nodeGroup.classed('highlighted', (n) => nodeIds.has(n.id));
+    counts.classed('highlighted', (n) => nodeIds.has(n.id));
     linkGroup.classed('highlighted', (l) => linkKeys.has(l.key));
   };
   const clear = () => {
     svg.classed('has-highlight', false);
     nodeGroup.classed('highlighted', false);
+    counts.classed('highlighted', false);
     linkGroup.classed('highlighted', false);
   };
   const highlightNode = (n: SimNode) => {

@@ -93,20 +93,27 @@ export function ActionMenu({ id, controller }: { id: string; controller: MenuCon
     };
   }, [request]);
 
-  const onToggle = (event: Event) => {
+  // Closing is handled on `beforetoggle`, which fires as the menu hides (`toggle` comes a task
+  // later): the button's state and the focus are right at once.
+  const onBeforeToggle = (event: Event) => {
     const menu = ref.current;
     const anchor = controller.anchor;
-    if (!menu || !anchor) return;
-    if ((event as ToggleEvent).newState === 'open') {
-      place(menu, anchor);
-      items(menu)[0]?.focus();
-      return;
-    }
+    if ((event as ToggleEvent).newState !== 'closed' || !menu || !anchor) return;
     anchor.setAttribute('aria-expanded', 'false');
     controller.anchor = null;
     const focus = document.activeElement;
     if (anchor.isConnected && (!focus || focus === document.body || menu.contains(focus))) anchor.focus();
-    setRequest(null);
+  };
+
+  const onToggle = (event: Event) => {
+    const menu = ref.current;
+    if (!menu) return;
+    if ((event as ToggleEvent).newState === 'closed') {
+      setRequest(null);
+      return;
+    }
+    if (controller.anchor) place(menu, controller.anchor);
+    items(menu)[0]?.focus();
   };
 
   const onKeyDown = (event: KeyboardEvent) => {
@@ -131,7 +138,7 @@ export function ActionMenu({ id, controller }: { id: string; controller: MenuCon
   };
 
   return (
-    <div ref={ref} id={id} popover="auto" class="action-menu" role="menu" aria-label={request?.label} onToggle={onToggle} onKeyDown={onKeyDown} data-testid="action-menu">
+    <div ref={ref} id={id} popover="auto" class="action-menu" role="menu" aria-label={request?.label} onBeforeToggle={onBeforeToggle} onToggle={onToggle} onKeyDown={onKeyDown} data-testid="action-menu">
       {request?.actions.map((action) => (
         <button
           key={action.label}
