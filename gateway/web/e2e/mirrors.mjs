@@ -494,6 +494,46 @@ export async function mirrorScenarios(ctx) {
     }
   });
 
+  await check('jobs: cancel stops a batch while it runs', async () => {
+    const sims = ['A', 'B'].map((key) => ({ url: process.env[`E2E_SIM_${key}_URL`], token: process.env[`E2E_SIM_${key}_TOKEN`] }));
+    if (sims.some((sim) => !sim.url || !sim.token)) {
+      log('jobs: cancel needs the simulated GitLabs (E2E_SIM_A_URL, E2E_SIM_B_URL): not run');
+      return;
+    }
+    // Slow GitLab down (simulator fault injection), so the batch is still running when cancelled.
+    const faults = (body) =>
+      Promise.all(
+        sims.map(async (sim) => {
+          const response = await fetch(`${sim.url}/-/sim/faults`, { method: body ? 'PUT' : 'DELETE', headers: { 'private-token': sim.token, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+          assert(response.ok, `the simulator answered ${response.status} to a fault change`);
+        }),
+      );
+    await faults({ rules: [{ path: '/api/v4/**', latency_ms: 3000 }] });
+    try {
+      const started = await apiCall(page, 'POST', `/pairs/${pair.id}/sync-mirrors`, {});
+      assert(started.status === 202 && started.json?.job?.id, `sync-mirrors answered ${started.status}`);
+      const jobId = started.json.job.id;
+      await page.goto(`${base}#/jobs?id=${jobId}`);
+      const detail = page.locator('[data-testid="job-detail"]');
+      await detail.waitFor();
+      await detail.locator('button', { hasText: 'Cancel job' }).click();
+      await page.waitForSelector('[data-testid="toast"]:has-text("being cancelled")');
+      await page.waitForFunction(() => document.querySelector('[data-testid="job-detail"] [data-testid="job-progress"]')?.getAttribute('data-state') === 'cancelled', null, { timeout: 30_000 });
+      await detail.locator('button', { hasText: 'Cancel job' }).waitFor({ state: 'detached' });
+      // Items already talking to GitLab finish; none is left waiting.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const { json: items } = await apiCall(page, 'GET', `/jobs/${jobId}/items?page_size=100`);
+        assert(Array.isArray(items) && items.length > 0, 'the job has no items');
+        if (items.every((item) => !['queued', 'running'].includes(item.state))) break;
+        assert(Date.now() < deadline, `items still open after the cancel: ${items.map((item) => item.state).join(', ')}`);
+        await page.waitForTimeout(500);
+      }
+    } finally {
+      await faults(null);
+    }
+  });
+
   await check('mirrors: delete asks first, then runs a job', async () => {
     assert(created, 'no mirror was created');
     await openMirrors(page, base, pair.id);
