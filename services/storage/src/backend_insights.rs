@@ -357,17 +357,52 @@ macro_rules! insight_operations {
                 .bind(fetch)
                 .fetch_all(self)
                 .await?;
-                let mut mirrors =
-                    sqlx::query_as::<$db, (i64, i64, String, String, Option<String>, String)>(
-                        sqlx::AssertSqlSafe(crate::sql_insights::search_mirrors($dialect)),
+                type MirrorHitRow = (i64, i64, String, String, Option<String>, String);
+                // SQLite: the trigram index when it finds few enough mirrors; otherwise the
+                // path index walked in order (many matches) or a scan (shorter than a trigram).
+                let mut scan = true;
+                let mut indexed: Option<Vec<MirrorHitRow>> = None;
+                if $dialect == crate::listing::Dialect::Sqlite
+                    && text.chars().count() >= crate::sql_insights::TRIGRAM
+                {
+                    let phrase = crate::sql_insights::fts_phrase(text);
+                    let matches = sqlx::query_scalar::<$db, i64>(
+                        crate::sql_insights::SQLITE_COUNT_INDEXED_MATCHES,
                     )
-                    .bind(&pattern)
-                    .bind(fetch)
-                    // Planned for each pattern: a cached generic plan cannot tell a rare
-                    // substring from a common one and walks the path index through every row.
-                    .persistent(false)
-                    .fetch_all(self)
+                    .bind(&phrase)
+                    .bind(crate::sql_insights::SQLITE_INDEXED_SEARCH_MAX + 1)
+                    .fetch_one(self)
                     .await?;
+                    if matches <= crate::sql_insights::SQLITE_INDEXED_SEARCH_MAX {
+                        indexed = Some(
+                            sqlx::query_as::<$db, MirrorHitRow>(
+                                crate::sql_insights::SQLITE_SEARCH_MIRRORS_INDEXED,
+                            )
+                            .bind(&phrase)
+                            .bind(fetch)
+                            .fetch_all(self)
+                            .await?,
+                        );
+                    } else {
+                        scan = false;
+                    }
+                }
+                let mut mirrors = match indexed {
+                    Some(rows) => rows,
+                    None => {
+                        sqlx::query_as::<$db, MirrorHitRow>(sqlx::AssertSqlSafe(
+                            crate::sql_insights::search_mirrors($dialect, scan),
+                        ))
+                        .bind(&pattern)
+                        .bind(fetch)
+                        // Planned for each pattern: a cached generic plan cannot tell a rare
+                        // substring from a common one and walks the path index through every
+                        // row.
+                        .persistent(false)
+                        .fetch_all(self)
+                        .await?
+                    }
+                };
                 let more_instances = instances.len() > limit;
                 let more_pairs = pairs.len() > limit;
                 let more_mirrors = mirrors.len() > limit;

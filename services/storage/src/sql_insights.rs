@@ -240,13 +240,17 @@ pub(crate) fn search_pairs(dialect: Dialect) -> String {
     )
 }
 
-/// PostgreSQL finds the matches through the trigram indexes. SQLite scans the table: the
-/// unary `+` keeps it from walking the path index in order and reading every row behind it
-/// when few or no mirrors match.
-pub(crate) fn search_mirrors(dialect: Dialect) -> String {
-    let order = match dialect {
-        Dialect::Postgres => "source_project_path, target_project_path, id",
-        Dialect::Sqlite => "+source_project_path, target_project_path, id",
+/// The mirrors whose paths contain `$1` (a LIKE pattern), at most `$2`, in path order.
+///
+/// PostgreSQL finds the matches through the trigram indexes. On SQLite this is the fallback of
+/// the trigram search (see [`SQLITE_SEARCH_MIRRORS_INDEXED`]): for texts shorter than a
+/// trigram it scans the table (`scan`: the unary `+` keeps it from walking the path index in
+/// order and reading every row behind it when few mirrors match); for texts that match many
+/// mirrors it walks the path index and stops at the limit.
+pub(crate) fn search_mirrors(dialect: Dialect, scan: bool) -> String {
+    let order = match (dialect, scan) {
+        (Dialect::Sqlite, true) => "+source_project_path, target_project_path, id",
+        _ => "source_project_path, target_project_path, id",
     };
     format!(
         "SELECT id, pair_id, source_project_path, target_project_path, last_update_status, \
@@ -256,9 +260,37 @@ pub(crate) fn search_mirrors(dialect: Dialect) -> String {
     )
 }
 
+/// SQLite's trigram index finds texts of this many characters or more.
+pub(crate) const TRIGRAM: usize = 3;
+
+/// Above this many matches, walking the path index in order (stopping at the limit) is faster
+/// than sorting the index's matches.
+pub(crate) const SQLITE_INDEXED_SEARCH_MAX: i64 = 2_000;
+
+/// SQLite: how many mirrors the trigram index finds for the phrase `$1`, counting at most `$2`.
+pub(crate) const SQLITE_COUNT_INDEXED_MATCHES: &str = "SELECT count(*) FROM (SELECT rowid FROM \
+     mirror_path_search WHERE mirror_path_search MATCH $1 LIMIT $2)";
+
+/// SQLite: the mirrors the trigram index finds for the phrase `$1`, at most `$2`, in path order.
+pub(crate) const SQLITE_SEARCH_MIRRORS_INDEXED: &str = "SELECT id, pair_id, source_project_path, \
+     target_project_path, last_update_status, lifecycle FROM mirrors WHERE id IN (SELECT rowid \
+     FROM mirror_path_search WHERE mirror_path_search MATCH $1) \
+     ORDER BY source_project_path, target_project_path, id LIMIT $2";
+
+/// `text` as one FTS5 phrase: with the trigram tokenizer, a case-insensitive substring.
+pub(crate) fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fts_phrases_quote_the_text() {
+        assert_eq!(fts_phrase("acme/api"), "\"acme/api\"");
+        assert_eq!(fts_phrase("say \"hi\" OR x*"), "\"say \"\"hi\"\" OR x*\"");
+    }
 
     #[test]
     fn patterns_escape_like_wildcards() {

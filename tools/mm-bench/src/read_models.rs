@@ -27,10 +27,11 @@ use tokio::{net::TcpListener, sync::watch};
 use tonic::transport::Channel;
 
 const ADMIN_PASSWORD: &str = "bench-admin-password";
-/// A term matching a handful of mirrors (`project-4242`, `project-42420`…), and one matching
-/// nothing, which makes every search scan its whole index.
+/// A term matching a handful of mirrors (`project-4242`, `project-42420`…), one matching
+/// nothing, which makes every search scan its whole index, and one matching every mirror.
 const RARE_TERM: &str = "project-4242";
 const MISSING_TERM: &str = "no-such-project";
+const COMMON_TERM: &str = "project-";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -63,16 +64,18 @@ enum Endpoint {
     LinkMirrors,
     SearchRare,
     SearchMissing,
+    SearchCommon,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 6] = [
+    const ALL: [Endpoint; 7] = [
         Endpoint::Metrics,
         Endpoint::QuickStats,
         Endpoint::Topology,
         Endpoint::LinkMirrors,
         Endpoint::SearchRare,
         Endpoint::SearchMissing,
+        Endpoint::SearchCommon,
     ];
 
     fn name(self) -> &'static str {
@@ -83,6 +86,7 @@ impl Endpoint {
             Endpoint::LinkMirrors => "link mirrors (200)",
             Endpoint::SearchRare => "search (few hits)",
             Endpoint::SearchMissing => "search (no hit)",
+            Endpoint::SearchCommon => "search (every mirror)",
         }
     }
 }
@@ -455,6 +459,7 @@ fn rest_path(stack: &Stack, endpoint: Endpoint) -> String {
         ),
         Endpoint::SearchRare => format!("/api/search?q={RARE_TERM}&limit=10"),
         Endpoint::SearchMissing => format!("/api/search?q={MISSING_TERM}&limit=10"),
+        Endpoint::SearchCommon => format!("/api/search?q={COMMON_TERM}&limit=10"),
     }
 }
 
@@ -504,11 +509,11 @@ async fn grpc_call(
             ))
             .await
             .is_ok(),
-        Endpoint::SearchRare | Endpoint::SearchMissing => {
-            let query = if matches!(endpoint, Endpoint::SearchRare) {
-                RARE_TERM
-            } else {
-                MISSING_TERM
+        Endpoint::SearchRare | Endpoint::SearchMissing | Endpoint::SearchCommon => {
+            let query = match endpoint {
+                Endpoint::SearchRare => RARE_TERM,
+                Endpoint::SearchMissing => MISSING_TERM,
+                _ => COMMON_TERM,
             };
             SearchServiceClient::new(channel.clone())
                 .search(authorized(

@@ -82,6 +82,7 @@ macro_rules! all_conformance_tests {
             read_model_quick_stats_windows,
             read_model_link_mirrors_order_filters_and_pages,
             read_model_search_escapes_wildcards_and_limits,
+            read_model_search_finds_the_same_by_every_path,
         );
     };
 }

@@ -631,3 +631,81 @@ pub async fn read_model_search_escapes_wildcards_and_limits(storage: Arc<dyn Sto
             .is_empty()
     );
 }
+
+/// Texts shorter than a trigram, texts with few matches and texts with thousands of matches
+/// take different paths on SQLite (scan, trigram index, ordered index walk); all answer alike,
+/// and the index follows deletions.
+pub async fn read_model_search_finds_the_same_by_every_path(storage: Arc<dyn Storage>) {
+    let pair = setup_pair(&storage).await;
+    let mut ids = Vec::new();
+    for i in 0..2_010 {
+        let mirror = storage
+            .insert_mirror(&NewMirror::new(
+                pair.id,
+                format!("bulk/Project-{i:04}"),
+                format!("copy/project-{i:04}"),
+            ))
+            .await
+            .unwrap();
+        ids.push(mirror.id);
+    }
+    let paths = |hits: &mm_storage::SearchHits| -> Vec<String> {
+        hits.mirrors
+            .iter()
+            .map(|m| m.source_project_path.clone())
+            .collect()
+    };
+
+    // Thousands of matches: the first in path order, and more to come.
+    let many = storage.search_everything("PROJECT-", 3).await.unwrap();
+    assert_eq!(
+        paths(&many),
+        [
+            "bulk/Project-0000",
+            "bulk/Project-0001",
+            "bulk/Project-0002"
+        ]
+    );
+    assert!(many.more_mirrors);
+
+    // A few matches, in either path, ignoring case.
+    let few = storage.search_everything("project-200", 10).await.unwrap();
+    assert_eq!(
+        paths(&few),
+        (2000..2010)
+            .map(|i| format!("bulk/Project-{i:04}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(!few.more_mirrors);
+    let target_only = storage
+        .search_everything("copy/project-0042", 10)
+        .await
+        .unwrap();
+    assert_eq!(paths(&target_only), ["bulk/Project-0042"]);
+
+    // Shorter than a trigram.
+    let short = storage.search_everything("k/", 2).await.unwrap();
+    assert_eq!(paths(&short), ["bulk/Project-0000", "bulk/Project-0001"]);
+    assert!(short.more_mirrors);
+
+    // Quotes and FTS operators are plain text.
+    assert!(
+        storage
+            .search_everything("\"0042\" OR *", 10)
+            .await
+            .unwrap()
+            .mirrors
+            .is_empty()
+    );
+
+    // A deleted mirror is no longer found.
+    assert!(storage.delete_mirror(ids[42]).await.unwrap());
+    assert!(
+        storage
+            .search_everything("Project-0042", 10)
+            .await
+            .unwrap()
+            .mirrors
+            .is_empty()
+    );
+}
