@@ -6,7 +6,8 @@ import type { Instance, InstanceInput } from '../api/types';
 import { useData } from '../app/data';
 import { useFocusParam } from '../app/focus';
 import { PageHeader } from '../app/PageHeader';
-import { EmptyState, LoadError } from '../ui/EmptyState';
+import { EmptyState } from '../ui/EmptyState';
+import { ListCard } from '../ui/ListCard';
 import { useToast } from '../ui/toast';
 import { createInstance, updateInstance } from './api';
 import { DeleteInstanceDialog } from './DeleteInstanceDialog';
@@ -78,108 +79,99 @@ export function InstancesPage({ params }: { params: URLSearchParams }) {
         <InstanceForm idPrefix="instance-add" onSubmit={add} />
       </section>
 
-      <section class="card" aria-labelledby="instance-list-heading">
-        <div class="card-header">
-          <h2 id="instance-list-heading" class="card-title">
-            Instances <span class="count">{instances.loaded ? instances.items.length : ''}</span>
-          </h2>
-          <div class="search">
-            <label for="instance-search" class="visually-hidden">
-              Filter instances
-            </label>
-            <input id="instance-search" type="search" placeholder="Filter by name, URL, description" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
-          </div>
-        </div>
-        {instances.error ? (
-          <LoadError message={instances.error} onRetry={() => void reloadInstances()} />
-        ) : !instances.loaded ? (
-          <p class="muted" aria-busy="true">
-            Loading instances…
-          </p>
-        ) : instances.items.length === 0 ? (
+      <ListCard
+        id="instance"
+        title="Instances"
+        list={instances}
+        shown={rows.length}
+        onRetry={() => void reloadInstances()}
+        search={search}
+        onSearch={setSearch}
+        searchLabel="Filter instances"
+        searchPlaceholder="Filter by name, URL, description"
+        empty={
           <EmptyState title="No instances yet" icon="server">
             <p>Add your first GitLab instance with the form above. You need at least two to create a pair.</p>
           </EmptyState>
-        ) : rows.length === 0 ? (
-          <p class="muted">No instance matches “{search}”.</p>
-        ) : (
-          <div class="table-wrap">
-            <table class="table responsive-table" data-testid="instances-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">URL</th>
-                  <th scope="col">GitLab</th>
-                  <th scope="col">Token</th>
-                  <th scope="col">Pairs</th>
-                  <th scope="col">Description</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((instance) => (
-                  <Fragment key={instance.id}>
-                    <tr id={`instance-row-${instance.id}`} class={focusId === instance.id ? 'row-highlight' : ''} data-testid="instance-row">
-                      <th scope="row" data-label="Name">
-                        {instance.name}
-                      </th>
-                      <td data-label="URL" class="cell-url">
-                        <a href={instance.url} target="_blank" rel="noopener noreferrer">
-                          {instance.url}
-                        </a>
-                      </td>
-                      <td data-label="GitLab">
-                        <Version instance={instance} />
-                      </td>
-                      <td data-label="Token">
-                        {instance.token_set ? (
-                          <span>
-                            <span aria-label="Token stored">{TOKEN_MASK}</span>
-                            {instance.token_username ? <span class="muted"> @{instance.token_username}</span> : null}
-                          </span>
-                        ) : (
-                          <span class="badge badge-warning">Not set</span>
-                        )}
-                      </td>
-                      <td data-label="Pairs">{instance.pair_count}</td>
-                      <td data-label="Description" class="cell-description">
-                        {instance.description || <span class="muted">—</span>}
-                      </td>
-                      <td data-label="Actions" class="cell-actions">
-                        <div class="row-actions">
-                          <button
-                            type="button"
-                            class="button button-small"
-                            id={`instance-edit-${instance.id}`}
-                            aria-expanded={editing === instance.id}
-                            aria-controls={`instance-editor-${instance.id}`}
-                            onClick={() => setEditing(editing === instance.id ? null : instance.id)}
-                          >
-                            Edit<span class="visually-hidden"> {instance.name}</span>
-                          </button>
-                          <button type="button" class="button button-small button-danger-outline" onClick={() => setDeleting(instance)}>
-                            Delete<span class="visually-hidden"> {instance.name}</span>
-                          </button>
-                        </div>
+        }
+        noMatch={`No instance matches “${search}”.`}
+      >
+        <div class="table-wrap">
+          <table class="table responsive-table" data-testid="instances-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">URL</th>
+                <th scope="col">GitLab</th>
+                <th scope="col">Token</th>
+                <th scope="col">Pairs</th>
+                <th scope="col">Description</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((instance) => (
+                <Fragment key={instance.id}>
+                  <tr id={`instance-row-${instance.id}`} class={focusId === instance.id ? 'row-highlight' : ''} data-testid="instance-row">
+                    <th scope="row" data-label="Name">
+                      {instance.name}
+                    </th>
+                    <td data-label="URL" class="cell-url">
+                      <a href={instance.url} target="_blank" rel="noopener noreferrer">
+                        {instance.url}
+                      </a>
+                    </td>
+                    <td data-label="GitLab">
+                      <Version instance={instance} />
+                    </td>
+                    <td data-label="Token">
+                      {instance.token_set ? (
+                        <span>
+                          <span aria-label="Token stored">{TOKEN_MASK}</span>
+                          {instance.token_username ? <span class="muted"> @{instance.token_username}</span> : null}
+                        </span>
+                      ) : (
+                        <span class="badge badge-warning">Not set</span>
+                      )}
+                    </td>
+                    <td data-label="Pairs">{instance.pair_count}</td>
+                    <td data-label="Description" class="cell-description">
+                      {instance.description || <span class="muted">—</span>}
+                    </td>
+                    <td data-label="Actions" class="cell-actions">
+                      <div class="row-actions">
+                        <button
+                          type="button"
+                          class="button button-small"
+                          id={`instance-edit-${instance.id}`}
+                          aria-expanded={editing === instance.id}
+                          aria-controls={`instance-editor-${instance.id}`}
+                          onClick={() => setEditing(editing === instance.id ? null : instance.id)}
+                        >
+                          Edit<span class="visually-hidden"> {instance.name}</span>
+                        </button>
+                        <button type="button" class="button button-small button-danger-outline" onClick={() => setDeleting(instance)}>
+                          Delete<span class="visually-hidden"> {instance.name}</span>
+                        </button>
+                      </div>
+                    </td>
+                  </tr>
+                  {editing === instance.id ? (
+                    <tr class="editor-row" id={`instance-editor-${instance.id}`}>
+                      <td colSpan={7}>
+                        <h3 class="editor-title">Edit {instance.name}</h3>
+                        <InstanceForm idPrefix={`instance-${instance.id}`} instance={instance} onSubmit={save(instance)} onCancel={() => setEditing(null)} />
                       </td>
                     </tr>
-                    {editing === instance.id ? (
-                      <tr class="editor-row" id={`instance-editor-${instance.id}`}>
-                        <td colSpan={7}>
-                          <h3 class="editor-title">Edit {instance.name}</h3>
-                          <InstanceForm idPrefix={`instance-${instance.id}`} instance={instance} onSubmit={save(instance)} onCancel={() => setEditing(null)} />
-                        </td>
-                      </tr>
-                    ) : null}
-                  </Fragment>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+                  ) : null}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </ListCard>
 
       <DeleteInstanceDialog
         instance={deleting}

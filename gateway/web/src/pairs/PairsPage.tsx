@@ -8,7 +8,8 @@ import { useFocusParam } from '../app/focus';
 import { PageHeader } from '../app/PageHeader';
 import { href } from '../app/router';
 import { ConfirmDialog } from '../ui/Dialog';
-import { EmptyState, LoadError } from '../ui/EmptyState';
+import { EmptyState } from '../ui/EmptyState';
+import { ListCard } from '../ui/ListCard';
 import { useToast } from '../ui/toast';
 import { plural } from '../util/format';
 import { createPair, deletePair, updatePair } from './api';
@@ -128,106 +129,97 @@ export function PairsPage({ params }: { params: URLSearchParams }) {
         />
       ) : null}
 
-      <section class="card" aria-labelledby="pair-list-heading">
-        <div class="card-header">
-          <h2 id="pair-list-heading" class="card-title">
-            Pairs <span class="count">{pairs.loaded ? pairs.items.length : ''}</span>
-          </h2>
-          <div class="search">
-            <label for="pair-search" class="visually-hidden">
-              Filter pairs
-            </label>
-            <input id="pair-search" type="search" placeholder="Filter by name or instance" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
-          </div>
-        </div>
-        {pairs.error ? (
-          <LoadError message={pairs.error} onRetry={() => void reloadPairs()} />
-        ) : !pairs.loaded ? (
-          <p class="muted" aria-busy="true">
-            Loading pairs…
-          </p>
-        ) : pairs.items.length === 0 ? (
+      <ListCard
+        id="pair"
+        title="Pairs"
+        list={pairs}
+        shown={rows.length}
+        onRetry={() => void reloadPairs()}
+        search={search}
+        onSearch={setSearch}
+        searchLabel="Filter pairs"
+        searchPlaceholder="Filter by name or instance"
+        empty={
           <EmptyState title="No pairs yet" icon="pairs">
             <p>Create a pair to say which instance mirrors to which, and how.</p>
           </EmptyState>
-        ) : rows.length === 0 ? (
-          <p class="muted">No pair matches “{search}”.</p>
-        ) : (
-          <div class="table-wrap">
-            <table class="table responsive-table" data-testid="pairs-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Source → Target</th>
-                  <th scope="col">Direction</th>
-                  <th scope="col">Default settings</th>
-                  <th scope="col">Mirrors</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((pair) => (
-                  <Fragment key={pair.id}>
-                    <tr id={`pair-row-${pair.id}`} class={focusId === pair.id ? 'row-highlight' : ''} data-testid="pair-row">
-                      <th scope="row" data-label="Name">
-                        {pair.name}
-                        {pair.description ? <div class="muted small">{pair.description}</div> : null}
-                      </th>
-                      <td data-label="Source → Target">
-                        {instanceName(instances.items, pair.source_instance_id)} <span aria-label="to">→</span> {instanceName(instances.items, pair.target_instance_id)}
-                      </td>
-                      <td data-label="Direction">
-                        <DirectionBadge direction={pair.mirror_direction} />
-                      </td>
-                      <td data-label="Default settings" class="small">
-                        {settingsSummary(pair).join(' · ')}
-                      </td>
-                      <td data-label="Mirrors">{pair.mirror_count}</td>
-                      <td data-label="Actions" class="cell-actions">
-                        <div class="row-actions">
-                          <button
-                            type="button"
-                            class="button button-small"
-                            id={`pair-sync-${pair.id}`}
-                            disabled={pair.mirror_count <= 0}
-                            title={pair.mirror_count <= 0 ? 'This pair has no mirrors yet' : `Sync all ${pair.mirror_count} mirrors now`}
-                            onClick={() => setSyncAsk(pair)}
-                          >
-                            Sync all<span class="visually-hidden"> mirrors of {pair.name}</span>
-                          </button>
-                          <button
-                            type="button"
-                            class="button button-small"
-                            id={`pair-edit-${pair.id}`}
-                            aria-expanded={editing === pair.id}
-                            aria-controls={`pair-editor-${pair.id}`}
-                            onClick={() => setEditing(editing === pair.id ? null : pair.id)}
-                          >
-                            Edit<span class="visually-hidden"> {pair.name}</span>
-                          </button>
-                          <button type="button" class="button button-small button-danger-outline" onClick={() => setDeleting(pair)}>
-                            Delete<span class="visually-hidden"> {pair.name}</span>
-                          </button>
-                        </div>
+        }
+        noMatch={`No pair matches “${search}”.`}
+      >
+        <div class="table-wrap">
+          <table class="table responsive-table" data-testid="pairs-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Source → Target</th>
+                <th scope="col">Direction</th>
+                <th scope="col">Default settings</th>
+                <th scope="col">Mirrors</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((pair) => (
+                <Fragment key={pair.id}>
+                  <tr id={`pair-row-${pair.id}`} class={focusId === pair.id ? 'row-highlight' : ''} data-testid="pair-row">
+                    <th scope="row" data-label="Name">
+                      {pair.name}
+                      {pair.description ? <div class="muted small">{pair.description}</div> : null}
+                    </th>
+                    <td data-label="Source → Target">
+                      {instanceName(instances.items, pair.source_instance_id)} <span aria-label="to">→</span> {instanceName(instances.items, pair.target_instance_id)}
+                    </td>
+                    <td data-label="Direction">
+                      <DirectionBadge direction={pair.mirror_direction} />
+                    </td>
+                    <td data-label="Default settings" class="small">
+                      {settingsSummary(pair).join(' · ')}
+                    </td>
+                    <td data-label="Mirrors">{pair.mirror_count}</td>
+                    <td data-label="Actions" class="cell-actions">
+                      <div class="row-actions">
+                        <button
+                          type="button"
+                          class="button button-small"
+                          id={`pair-sync-${pair.id}`}
+                          disabled={pair.mirror_count <= 0}
+                          title={pair.mirror_count <= 0 ? 'This pair has no mirrors yet' : `Sync all ${pair.mirror_count} mirrors now`}
+                          onClick={() => setSyncAsk(pair)}
+                        >
+                          Sync all<span class="visually-hidden"> mirrors of {pair.name}</span>
+                        </button>
+                        <button
+                          type="button"
+                          class="button button-small"
+                          id={`pair-edit-${pair.id}`}
+                          aria-expanded={editing === pair.id}
+                          aria-controls={`pair-editor-${pair.id}`}
+                          onClick={() => setEditing(editing === pair.id ? null : pair.id)}
+                        >
+                          Edit<span class="visually-hidden"> {pair.name}</span>
+                        </button>
+                        <button type="button" class="button button-small button-danger-outline" onClick={() => setDeleting(pair)}>
+                          Delete<span class="visually-hidden"> {pair.name}</span>
+                        </button>
+                      </div>
+                    </td>
+                  </tr>
+                  {editing === pair.id ? (
+                    <tr class="editor-row" id={`pair-editor-${pair.id}`}>
+                      <td colSpan={6}>
+                        <h3 class="editor-title">Edit {pair.name}</h3>
+                        <PairForm idPrefix={`pair-${pair.id}`} pair={pair} instances={instances.items} onSubmit={save(pair)} onCancel={() => setEditing(null)} />
                       </td>
                     </tr>
-                    {editing === pair.id ? (
-                      <tr class="editor-row" id={`pair-editor-${pair.id}`}>
-                        <td colSpan={6}>
-                          <h3 class="editor-title">Edit {pair.name}</h3>
-                          <PairForm idPrefix={`pair-${pair.id}`} pair={pair} instances={instances.items} onSubmit={save(pair)} onCancel={() => setEditing(null)} />
-                        </td>
-                      </tr>
-                    ) : null}
-                  </Fragment>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+                  ) : null}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </ListCard>
 
       <SyncAllDialog
         pair={syncAsk}
