@@ -248,13 +248,19 @@ pub(crate) fn search_pairs(dialect: Dialect) -> String {
 /// order and reading every row behind it when few mirrors match); for texts that match many
 /// mirrors it walks the path index and stops at the limit.
 pub(crate) fn search_mirrors(dialect: Dialect, scan: bool) -> String {
-    let order = match (dialect, scan) {
-        (Dialect::Sqlite, true) => "+source_project_path, target_project_path, id",
-        _ => "source_project_path, target_project_path, id",
+    // Left to itself, SQLite prefers a covering index over both paths and sorts every match
+    // (16 ms for 100,000 mirrors against 0.4 ms for the walk).
+    let (from, order) = match (dialect, scan) {
+        (Dialect::Sqlite, true) => ("mirrors", "+source_project_path, target_project_path, id"),
+        (Dialect::Sqlite, false) => (
+            "mirrors INDEXED BY mirrors_source_project_path_idx",
+            "source_project_path, target_project_path, id",
+        ),
+        (Dialect::Postgres, _) => ("mirrors", "source_project_path, target_project_path, id"),
     };
     format!(
         "SELECT id, pair_id, source_project_path, target_project_path, last_update_status, \
-         lifecycle FROM mirrors WHERE {} OR {} ORDER BY {order} LIMIT $2",
+         lifecycle FROM {from} WHERE {} OR {} ORDER BY {order} LIMIT $2",
         like(dialect, "source_project_path", "$1"),
         like(dialect, "target_project_path", "$1")
     )
