@@ -360,9 +360,7 @@ macro_rules! insight_operations {
                 type MirrorHitRow = (i64, i64, String, String, Option<String>, String);
                 // SQLite: the trigram index when it finds few enough mirrors; otherwise the
                 // path index walked in order (many matches) or a scan (shorter than a trigram).
-                let mut scan = true;
-                let mut indexed: Option<Vec<MirrorHitRow>> = None;
-                if $dialect == crate::listing::Dialect::Sqlite
+                let path = if $dialect == crate::listing::Dialect::Sqlite
                     && text.chars().count() >= crate::sql_insights::TRIGRAM
                 {
                     let phrase = crate::sql_insights::fts_phrase(text);
@@ -374,24 +372,26 @@ macro_rules! insight_operations {
                     .fetch_one(self)
                     .await?;
                     if matches <= crate::sql_insights::SQLITE_INDEXED_SEARCH_MAX {
-                        indexed = Some(
-                            sqlx::query_as::<$db, MirrorHitRow>(
-                                crate::sql_insights::SQLITE_SEARCH_MIRRORS_INDEXED,
-                            )
-                            .bind(&phrase)
-                            .bind(fetch)
-                            .fetch_all(self)
-                            .await?,
-                        );
+                        crate::sql_insights::MirrorSearch::Indexed(phrase)
                     } else {
-                        scan = false;
+                        crate::sql_insights::MirrorSearch::Walk
                     }
-                }
-                let mut mirrors = match indexed {
-                    Some(rows) => rows,
-                    None => {
+                } else {
+                    crate::sql_insights::MirrorSearch::Scan
+                };
+                let mut mirrors = match path {
+                    crate::sql_insights::MirrorSearch::Indexed(phrase) => {
+                        sqlx::query_as::<$db, MirrorHitRow>(
+                            crate::sql_insights::SQLITE_SEARCH_MIRRORS_INDEXED,
+                        )
+                        .bind(phrase)
+                        .bind(fetch)
+                        .fetch_all(self)
+                        .await?
+                    }
+                    like => {
                         sqlx::query_as::<$db, MirrorHitRow>(sqlx::AssertSqlSafe(
-                            crate::sql_insights::search_mirrors($dialect, scan),
+                            crate::sql_insights::search_mirrors($dialect, &like),
                         ))
                         .bind(&pattern)
                         .bind(fetch)

@@ -240,22 +240,32 @@ pub(crate) fn search_pairs(dialect: Dialect) -> String {
     )
 }
 
-/// The mirrors whose paths contain `$1` (a LIKE pattern), at most `$2`, in path order.
+/// How a mirror search finds its matches (only SQLite has a choice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MirrorSearch {
+    /// The trigram index, with the text as an FTS5 phrase: few matches.
+    Indexed(String),
+    /// The source-path index in order, stopping at the limit: many matches.
+    Walk,
+    /// The whole table: texts shorter than a trigram (and every PostgreSQL search).
+    Scan,
+}
+
+/// The mirrors whose paths contain `$1` (a LIKE pattern), at most `$2`, in path order, for
+/// [`MirrorSearch::Walk`] and [`MirrorSearch::Scan`].
 ///
-/// PostgreSQL finds the matches through the trigram indexes. On SQLite this is the fallback of
-/// the trigram search (see [`SQLITE_SEARCH_MIRRORS_INDEXED`]): for texts shorter than a
-/// trigram it scans the table (`scan`: the unary `+` keeps it from walking the path index in
-/// order and reading every row behind it when few mirrors match); for texts that match many
-/// mirrors it walks the path index and stops at the limit.
-pub(crate) fn search_mirrors(dialect: Dialect, scan: bool) -> String {
-    // Left to itself, SQLite prefers a covering index over both paths and sorts every match
-    // (16 ms for 100,000 mirrors against 0.4 ms for the walk).
-    let (from, order) = match (dialect, scan) {
-        (Dialect::Sqlite, true) => ("mirrors", "+source_project_path, target_project_path, id"),
-        (Dialect::Sqlite, false) => (
+/// PostgreSQL finds the matches through the trigram indexes whatever `how` says. On SQLite a
+/// scan keeps the planner from walking the path index in order (the unary `+`), which would
+/// read every row behind it when few mirrors match; a walk names the index, because left to
+/// itself SQLite prefers a covering index over both paths and sorts every match (16 ms for
+/// 100,000 mirrors against 0.4 ms for the walk).
+pub(crate) fn search_mirrors(dialect: Dialect, how: &MirrorSearch) -> String {
+    let (from, order) = match (dialect, how) {
+        (Dialect::Sqlite, MirrorSearch::Walk) => (
             "mirrors INDEXED BY mirrors_source_project_path_idx",
             "source_project_path, target_project_path, id",
         ),
+        (Dialect::Sqlite, _) => ("mirrors", "+source_project_path, target_project_path, id"),
         (Dialect::Postgres, _) => ("mirrors", "source_project_path, target_project_path, id"),
     };
     format!(
